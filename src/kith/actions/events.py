@@ -1,0 +1,33 @@
+"""Appending to the event log inside a transaction, publishing to the hub after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kith.app import App
+from kith.domain.models import Event
+from kith.storage import events as event_store
+from kith.storage.database import Tx
+
+
+def emit(
+    app: App,
+    tx: Tx,
+    type: str,
+    *,
+    space_id: int | None,
+    actor_id: int | None,
+    payload: dict[str, Any],
+) -> Event:
+    """Append an event in ``tx`` and hand it to the hub once ``tx`` has committed."""
+    event = event_store.append(
+        tx.conn, type=type, space_id=space_id, actor_id=actor_id, payload=payload, now=app.clock()
+    )
+    tx.on_commit(lambda: app.hub.publish([event]))
+    return event
+
+
+def list_since(app: App, after_id: int, *, limit: int = 1000) -> list[Event]:
+    """Raw events after ``after_id``; the real-time layer filters them per reader."""
+    with app.db.read() as conn:
+        return event_store.since(conn, after_id, limit=limit)

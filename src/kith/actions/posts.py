@@ -1,0 +1,198 @@
+"""Posts: writing, editing (every earlier version kept), deleting, reactions, mentions.
+
+Published events: ``post.created``, ``post.edited``, ``post.deleted``, ``reaction.added``,
+``reaction.removed``. A post's payload lists the people it mentions, so that the real-time
+layer can notify them without another query.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from kith.actions.access import access_post, access_topic
+from kith.actions.events import emit
+from kith.app import App
+from kith.domain import cursors, markup, permissions, validate, views
+from kith.domain.errors import Forbidden, invalid
+from kith.domain.models import Mention, Page, Post, PostVersion, Topic, Viewer
+from kith.storage import people, posts, spaces, topics
+from kith.storage.database import Tx
+
+SOURCE_MAX = 20_000
+
+
+def list_posts(
+    app: App, viewer: Viewer, topic_id: int, *, cursor: str | None = None, limit: int = 100
+) -> Page[Post]:
+    """Posts of a readable topic, oldest first."""
+    after = cursors.decode(cursor, (int,))[0] if cursor else None
+    limit = max(1, min(limit, app.settings.page_size_max))
+    with app.db.read() as conn:
+        access_topic(conn, viewer, topic_id)
+        found = posts.list_in_topic(conn, topic_id, after_id=after, limit=limit + 1)
+    items = tuple(found[:limit])
+    more = len(found) > limit and items
+    return Page(items, cursors.encode([items[-1].id]) if more else None)
+
+
+def get_post(app: App, viewer: Viewer, post_id: int) -> Post:
+    with app.db.read() as conn:
+        return access_post(conn, viewer, post_id)[0]
+
+
+def check_create_post(
+    app: App,
+    viewer: Viewer,
+    topic_id: int,
+    source: str,
+    *,
+    reply_to_id: int | None = None,
+    urgent: bool = False,
+) -> Post:
+    """Reply in a topic; members of the space may (comments on announcements included)."""
+    with app.db.transaction() as tx:
+        topic, space, membership = access_topic(tx.conn, viewer, topic_id)
+        if not permissions.can_reply(viewer, space, membership):
+            raise Forbidden("this space is archived" if space.archived else "join the space to post in it")
+        return insert_post(app, tx, viewer, topic, source, reply_to_id=reply_to_id, urgent=urgent)
+
+
+def insert_post(
+    app: App,
+    tx: Tx,
+    viewer: Viewer,
+    topic: Topic,
+    source: str,
+    *,
+    reply_to_id: int | None,
+    urgent: bool,
+) -> Post:
+    """Write a post in ``tx`` (permission already checked) and emit ``post.created``."""
+    clean = validate.text("body", source, max_len=SOURCE_MAX, multiline=True)
+    if reply_to_id is not None:
+        target = posts.get(tx.conn, reply_to_id, with_reactions=False)
+        if target is None or target.topic_id != topic.id:
+            raise invalid("reply_to_id", "must be a post in the same topic")
+    now = app.clock()
+    post = posts.insert(
+        tx.conn,
+        {
+            "topic_id": topic.id,
+            "space_id": topic.space_id,
+            "author_id": viewer.id,
+            "reply_to_id": reply_to_id,
+            "source": clean,
+            "html": markup.render(clean),
+            "urgent": urgent,
+            "created_at": now,
+        },
+    )
+    mentioned, everyone = _store_mentions(tx.conn, post)
+    topics.record_post(tx.conn, topic.id, now)
+    payload = {**views.post(post), "mentions": sorted(mentioned), "mentions_space": everyone}
+    emit(app, tx, "post.created", space_id=post.space_id, actor_id=viewer.id, payload=payload)
+    return post
+
+
+def check_edit_post(app: App, viewer: Viewer, post_id: int, source: str) -> Post:
+    """The author edits a post; the version it replaces is kept in its history."""
+    clean = validate.text("body", source, max_len=SOURCE_MAX, multiline=True)
+    with app.db.transaction() as tx:
+        post, space, _membership = access_post(tx.conn, viewer, post_id)
+        if not permissions.can_edit_post(viewer, space, post):
+            raise Forbidden("only the author edits a post, and not once it is deleted")
+        if clean == post.source:
+            return post
+        posts.save_version(tx.conn, post, editor_id=viewer.id)
+        updated = posts.update(
+            tx.conn,
+            post_id,
+            {
+                "source": clean,
+                "html": markup.render(clean),
+                "version": post.version + 1,
+                "edited_at": app.clock(),
+            },
+        )
+        mentioned, everyone = _store_mentions(tx.conn, updated)
+        payload = {**views.post(updated), "mentions": sorted(mentioned), "mentions_space": everyone}
+        emit(app, tx, "post.edited", space_id=post.space_id, actor_id=viewer.id, payload=payload)
+    return updated
+
+
+def check_delete_post(app: App, viewer: Viewer, post_id: int) -> Post:
+    """Soft-delete: the post keeps its place in the thread, its content is no longer shown."""
+    with app.db.transaction() as tx:
+        post, space, membership = access_post(tx.conn, viewer, post_id)
+        if not permissions.can_delete_post(viewer, space, membership, post):
+            raise Forbidden("only the author, the space's owners and administrators delete a post")
+        deleted = posts.update(tx.conn, post_id, {"deleted_at": app.clock()})
+        topics.forget_post(tx.conn, post.topic_id)
+        emit(
+            app,
+            tx,
+            "post.deleted",
+            space_id=post.space_id,
+            actor_id=viewer.id,
+            payload=views.post(deleted),
+        )
+    return deleted
+
+
+def get_history(app: App, viewer: Viewer, post_id: int) -> tuple[Post, list[PostVersion]]:
+    """A post and every earlier version of it, oldest first (none for a deleted post)."""
+    with app.db.read() as conn:
+        post, _space, _membership = access_post(conn, viewer, post_id)
+        return post, ([] if post.deleted else posts.versions(conn, post_id))
+
+
+def check_react(app: App, viewer: Viewer, post_id: int, emoji: str, *, add: bool = True) -> Post:
+    """Add or remove one's reaction; doing what is already done changes nothing."""
+    name = validate.emoji("emoji", emoji)
+    with app.db.transaction() as tx:
+        post, space, membership = access_post(tx.conn, viewer, post_id)
+        if not permissions.can_react(viewer, space, membership) or post.deleted:
+            raise Forbidden("this post cannot take reactions")
+        now = app.clock()
+        changed = (
+            posts.add_reaction(tx.conn, post_id, viewer.id, name, now)
+            if add
+            else posts.remove_reaction(tx.conn, post_id, viewer.id, name)
+        )
+        if changed:
+            payload = {
+                "post_id": post_id,
+                "topic_id": post.topic_id,
+                "person_id": viewer.id,
+                "emoji": name,
+            }
+            kind = "reaction.added" if add else "reaction.removed"
+            emit(app, tx, kind, space_id=post.space_id, actor_id=viewer.id, payload=payload)
+        return posts.get(tx.conn, post_id) or post
+
+
+def list_mentions(app: App, viewer: Viewer, *, cursor: str | None = None, limit: int = 50) -> Page[Mention]:
+    """Posts that mention the viewer, newest first, in spaces the viewer may read now."""
+    before = cursors.decode(cursor, (int,))[0] if cursor else None
+    limit = max(1, min(limit, app.settings.page_size_max))
+    with app.db.read() as conn:
+        found = posts.mentions_of(
+            conn,
+            viewer.id,
+            spaces.readable_space_ids(viewer.id),
+            before_post_id=before,
+            limit=limit + 1,
+        )
+    items = tuple(found[:limit])
+    more = len(found) > limit and items
+    return Page(items, cursors.encode([items[-1].post_id]) if more else None)
+
+
+def _store_mentions(conn: Connection, post: Post) -> tuple[set[int], bool]:
+    refs = markup.mentions(post.source)
+    ids = set(people.ids_by_handles(conn, refs.handles).values())
+    if refs.emails:
+        ids |= set(people.ids_by_emails(conn, refs.emails).values())
+    ids.discard(post.author_id)
+    posts.replace_mentions(conn, post.id, ids, space=refs.space)
+    return ids, refs.space

@@ -1,0 +1,74 @@
+"""The FastAPI application for one container."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+
+import kith
+from kith.api import errors
+from kith.api.routes import auth, health, people, posts, search, spaces, topics
+from kith.app import App
+
+API_PREFIX = "/api/v1"
+
+_LANDING = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Kith</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto;">
+<h1>Kith</h1>
+<p>The people you know and talk to. This server speaks the Kith REST API.</p>
+<ul><li><a href="/docs">API documentation</a></li>
+<li><a href="/openapi.json">OpenAPI schema</a></li>
+<li><a href="/api/v1/health">Health</a></li></ul>
+</body></html>
+"""
+
+
+def create_api(app: App) -> FastAPI:
+    """Build the HTTP application serving ``app``."""
+    api = FastAPI(
+        title="Kith",
+        version=kith.__version__,
+        summary="Find the real communities in an organisation and help information move through them.",
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    api.state.kith = app
+    errors.install(api)
+    for module in (auth, people, spaces, topics, posts, search, health):
+        api.include_router(module.router, prefix=API_PREFIX)
+
+    @api.get("/", include_in_schema=False)
+    def landing() -> HTMLResponse:
+        return HTMLResponse(_LANDING)
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            api.openapi_schema = _openapi_with_one_error_shape(api)
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
+    return api
+
+
+def _openapi_with_one_error_shape(api: FastAPI) -> dict[str, Any]:
+    """FastAPI documents its own 422 body; ours is ErrorResponse everywhere."""
+    schema = get_openapi(title=api.title, version=api.version, summary=api.summary, routes=api.routes)
+    ref = {"$ref": "#/components/schemas/ErrorResponse"}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses", {})
+            if "422" in responses:
+                responses["422"] = {
+                    "description": "Invalid input; `fields` names each bad field.",
+                    "content": {"application/json": {"schema": ref}},
+                }
+    components = schema.get("components", {}).get("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    return schema

@@ -1,0 +1,116 @@
+"""Settings, read from ``KITH_*`` environment variables (and an optional TOML file).
+
+There is no module-level instance: whoever starts Kith builds a :class:`Settings` and hands
+it to :func:`kith.app.build_app`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_SECRET_KEY = "change-me-kith-default-secret"  # noqa: S105 - the sentinel we refuse
+
+
+class SettingsError(Exception):
+    """The settings cannot be used to start Kith; the message says which and why."""
+
+
+class Settings(BaseSettings):
+    """Every setting Kith reads. Each one is documented in ``docs/configuration.md``."""
+
+    model_config = SettingsConfigDict(env_prefix="KITH_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///kith.db",
+        description="SQLAlchemy URL of the database: sqlite:///path or postgresql://...",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `kith serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `kith serve` listens on.")
+    secret_key: str = Field(
+        default=DEFAULT_SECRET_KEY,
+        description="Secret for signing; must be changed outside demo mode.",
+    )
+    demo: bool = Field(default=False, description="Demo mode: allows the default secret key.")
+    hub_backend: Literal["memory"] = Field(
+        default="memory", description="Where events are fanned out after commit."
+    )
+    token_ttl_days: int = Field(default=30, ge=1, le=3650, description="Days a bearer token stays valid.")
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins allowed per e-mail address within the login window.",
+    )
+    login_window_seconds: int = Field(
+        default=900, ge=1, description="Window over which failed sign-ins are counted."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=5000, ge=0, description="How long SQLite waits for a lock before failing."
+    )
+    db_pool_size: int = Field(
+        default=10, ge=1, description="Connections kept open to PostgreSQL per process."
+    )
+    page_size_max: int = Field(default=200, ge=1, description="Largest page a list endpoint returns.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Server log level."
+    )
+    config_file: Path | None = Field(
+        default=None, description="Optional TOML file read for settings not set in the environment."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError("database_url must start with sqlite:/// or postgresql://")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = os.environ.get("KITH_CONFIG_FILE")
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    def check_for_serving(self) -> None:
+        """Refuse settings that are unsafe for a real deployment."""
+        if not self.demo and self.secret_key == DEFAULT_SECRET_KEY:
+            raise SettingsError(
+                "KITH_SECRET_KEY is still the default; set it to a long random value "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        if not self.demo and len(self.secret_key) < 16:
+            raise SettingsError("KITH_SECRET_KEY must be at least 16 characters long")
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as a dict with secrets hidden, for logs and `kith config`."""
+        values = self.model_dump()
+        values["secret_key"] = "***"  # noqa: S105 - the mask
+        values["database_url"] = _hide_password(self.database_url)
+        return values
+
+
+def _hide_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url

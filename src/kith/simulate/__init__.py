@@ -1,0 +1,1 @@
+"""Generated organisations for the demo, tests and benchmarks."""

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy Core tables and small synchronous functions, one module per subject."""

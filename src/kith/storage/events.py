@@ -1,0 +1,62 @@
+"""The event log: every user-visible change, with a monotonic id, in the writer's transaction.
+
+On PostgreSQL two transactions may take ids 5 and 6 and commit 6 first; a reader that saw 6
+and moved its pointer past 5 would then miss 5. So appending takes a transaction-scoped
+advisory lock that is held until commit: ids become visible in id order. SQLite has one
+writer at a time, so the order is given.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from kith.domain.models import Event
+from kith.storage.tables import events
+
+EVENT_LOG_LOCK = 0x4B495448  # "KITH"
+
+
+def from_row(row: RowMapping) -> Event:
+    return Event(
+        id=row["id"],
+        type=row["type"],
+        space_id=row["space_id"],
+        actor_id=row["actor_id"],
+        created_at=row["created_at"],
+        payload=dict(row["payload"]),
+    )
+
+
+def append(
+    conn: Connection,
+    *,
+    type: str,
+    space_id: int | None,
+    actor_id: int | None,
+    payload: dict[str, Any],
+    now: datetime,
+) -> Event:
+    if conn.dialect.name == "postgresql" and not conn.info.get("event_lock"):
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_LOG_LOCK})
+        conn.info["event_lock"] = True
+    query = (
+        sa.insert(events)
+        .values(type=type, space_id=space_id, actor_id=actor_id, payload=payload, created_at=now)
+        .returning(events.c.id)
+    )
+    event_id = conn.execute(query).scalar_one()
+    return Event(event_id, type, space_id, actor_id, now, payload)
+
+
+def since(conn: Connection, after_id: int, *, limit: int) -> list[Event]:
+    """Events after ``after_id`` in id order (the caller filters by visibility)."""
+    query = sa.select(events).where(events.c.id > after_id).order_by(events.c.id).limit(limit)
+    return [from_row(row) for row in conn.execute(query).mappings()]
+
+
+def last_id(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(events.c.id), 0))).scalar_one())

@@ -1,0 +1,208 @@
+"""Spaces and their members."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from kith.domain.models import (
+    MemberRole,
+    Membership,
+    NotificationLevel,
+    Space,
+    SpaceKind,
+    Visibility,
+)
+from kith.storage.tables import space_members, spaces
+
+
+def from_row(row: RowMapping) -> Space:
+    return Space(
+        id=row["id"],
+        slug=row["slug"],
+        name=row["name"],
+        description=row["description"],
+        kind=SpaceKind(row["kind"]),
+        visibility=Visibility(row["visibility"]),
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        archived_at=row["archived_at"],
+    )
+
+
+def membership_from_row(row: RowMapping) -> Membership:
+    return Membership(
+        space_id=row["space_id"],
+        person_id=row["person_id"],
+        role=MemberRole(row["role"]),
+        notification_level=NotificationLevel(row["notification_level"]),
+        joined_at=row["joined_at"],
+    )
+
+
+def get(conn: Connection, space_id: int) -> Space | None:
+    row = conn.execute(sa.select(spaces).where(spaces.c.id == space_id)).mappings().first()
+    return from_row(row) if row else None
+
+
+def get_by_slug(conn: Connection, slug: str) -> Space | None:
+    row = conn.execute(sa.select(spaces).where(spaces.c.slug == slug)).mappings().first()
+    return from_row(row) if row else None
+
+
+def get_with_membership(
+    conn: Connection, space_id: int, person_id: int
+) -> tuple[Space, Membership | None] | None:
+    """The space and the person's membership of it, in one query."""
+    m = space_members
+    query = (
+        sa.select(spaces, m.c.person_id, m.c.role.label("m_role"), m.c.notification_level, m.c.joined_at)
+        .select_from(spaces.outerjoin(m, sa.and_(m.c.space_id == spaces.c.id, m.c.person_id == person_id)))
+        .where(spaces.c.id == space_id)
+    )
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        return None
+    membership = None
+    if row["person_id"] is not None:
+        membership = Membership(
+            space_id=space_id,
+            person_id=person_id,
+            role=MemberRole(row["m_role"]),
+            notification_level=NotificationLevel(row["notification_level"]),
+            joined_at=row["joined_at"],
+        )
+    return from_row(row), membership
+
+
+def slug_exists(conn: Connection, slug: str) -> bool:
+    return conn.execute(sa.select(spaces.c.id).where(spaces.c.slug == slug)).first() is not None
+
+
+def insert(conn: Connection, values: dict[str, Any]) -> Space:
+    row = conn.execute(sa.insert(spaces).values(**values).returning(*spaces.c)).mappings().one()
+    return from_row(row)
+
+
+def update(conn: Connection, space_id: int, values: dict[str, Any]) -> Space:
+    query = sa.update(spaces).where(spaces.c.id == space_id).values(**values).returning(*spaces.c)
+    return from_row(conn.execute(query).mappings().one())
+
+
+def list_visible(
+    conn: Connection, person_id: int, *, see_private: bool, include_archived: bool
+) -> list[tuple[Space, Membership | None]]:
+    """Spaces the person may see: public ones, their own, and every one for ``see_private``."""
+    m = space_members
+    query = (
+        sa.select(spaces, m.c.person_id, m.c.role.label("m_role"), m.c.notification_level, m.c.joined_at)
+        .select_from(spaces.outerjoin(m, sa.and_(m.c.space_id == spaces.c.id, m.c.person_id == person_id)))
+        .order_by(spaces.c.name, spaces.c.id)
+    )
+    if not see_private:
+        query = query.where(sa.or_(spaces.c.visibility == "public", m.c.person_id.is_not(None)))
+    if not include_archived:
+        query = query.where(spaces.c.archived_at.is_(None))
+    result = []
+    for row in conn.execute(query).mappings():
+        membership = None
+        if row["person_id"] is not None:
+            membership = Membership(
+                row["id"],
+                person_id,
+                MemberRole(row["m_role"]),
+                NotificationLevel(row["notification_level"]),
+                row["joined_at"],
+            )
+        result.append((from_row(row), membership))
+    return result
+
+
+def member_counts(conn: Connection, space_ids: Sequence[int]) -> dict[int, int]:
+    if not space_ids:
+        return {}
+    query = (
+        sa.select(space_members.c.space_id, sa.func.count())
+        .where(space_members.c.space_id.in_(space_ids))
+        .group_by(space_members.c.space_id)
+    )
+    return dict(conn.execute(query))
+
+
+def get_membership(conn: Connection, space_id: int, person_id: int) -> Membership | None:
+    query = sa.select(space_members).where(
+        space_members.c.space_id == space_id, space_members.c.person_id == person_id
+    )
+    row = conn.execute(query).mappings().first()
+    return membership_from_row(row) if row else None
+
+
+def list_members(conn: Connection, space_id: int) -> list[Membership]:
+    query = (
+        sa.select(space_members)
+        .where(space_members.c.space_id == space_id)
+        .order_by(space_members.c.joined_at, space_members.c.person_id)
+    )
+    return [membership_from_row(row) for row in conn.execute(query).mappings()]
+
+
+def member_ids(conn: Connection, space_id: int) -> set[int]:
+    query = sa.select(space_members.c.person_id).where(space_members.c.space_id == space_id)
+    return {row[0] for row in conn.execute(query)}
+
+
+def count_owners(conn: Connection, space_id: int) -> int:
+    query = sa.select(sa.func.count()).where(
+        space_members.c.space_id == space_id, space_members.c.role == MemberRole.OWNER.value
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def upsert_member(
+    conn: Connection,
+    space_id: int,
+    person_id: int,
+    *,
+    role: MemberRole,
+    level: NotificationLevel | None,
+    now: datetime,
+) -> Membership:
+    existing = get_membership(conn, space_id, person_id)
+    where = sa.and_(space_members.c.space_id == space_id, space_members.c.person_id == person_id)
+    if existing:
+        values: dict[str, Any] = {"role": role.value}
+        if level is not None:
+            values["notification_level"] = level.value
+        conn.execute(sa.update(space_members).where(where).values(**values))
+    else:
+        conn.execute(
+            sa.insert(space_members).values(
+                space_id=space_id,
+                person_id=person_id,
+                role=role.value,
+                notification_level=(level or NotificationLevel.ALL).value,
+                joined_at=now,
+            )
+        )
+    membership = get_membership(conn, space_id, person_id)
+    assert membership is not None
+    return membership
+
+
+def delete_member(conn: Connection, space_id: int, person_id: int) -> bool:
+    result = conn.execute(
+        sa.delete(space_members).where(
+            space_members.c.space_id == space_id, space_members.c.person_id == person_id
+        )
+    )
+    return result.rowcount > 0
+
+
+def readable_space_ids(person_id: int) -> sa.Select[tuple[int]]:
+    """A subquery of the ids of spaces whose content the person may read."""
+    member_of = sa.select(space_members.c.space_id).where(space_members.c.person_id == person_id)
+    return sa.select(spaces.c.id).where(sa.or_(spaces.c.visibility == "public", spaces.c.id.in_(member_of)))

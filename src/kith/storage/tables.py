@@ -1,0 +1,190 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations in ``migrations/`` create it.
+
+Constraint names follow one convention so that migrations can name what they alter, on
+SQLite (batch mode) as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from kith.storage.types import JSONType, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("handle", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False, server_default=""),
+    sa.Column("department", sa.String(200), nullable=False, server_default=""),
+    sa.Column("location", sa.String(200), nullable=False, server_default=""),
+    sa.Column("manager_id", sa.Integer, sa.ForeignKey("people.id", ondelete="SET NULL")),
+    sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),
+    sa.Column("work_start", sa.Integer, nullable=False, server_default="540"),
+    sa.Column("work_end", sa.Integer, nullable=False, server_default="1020"),
+    sa.Column("work_days", sa.Integer, nullable=False, server_default="31"),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("work_start >= 0 AND work_start < 1440", name="work_start_range"),
+    sa.CheckConstraint("work_end >= 0 AND work_end < 1440", name="work_end_range"),
+    sa.CheckConstraint("work_days > 0 AND work_days < 128", name="work_days_range"),
+)
+sa.Index("uq_people_email_lower", sa.func.lower(people.c.email), unique=True)
+sa.Index("ix_people_department", people.c.department)
+sa.Index("ix_people_location", people.c.location)
+sa.Index("ix_people_manager_id", people.c.manager_id)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False, server_default="member"),
+    sa.Column("password_hash", sa.String(255)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("password_changed_at", UTCDateTime),
+    sa.CheckConstraint("role IN ('member', 'analyst', 'admin')", name="role_known"),
+)
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime),
+)
+sa.Index("ix_tokens_person_id", tokens.c.person_id)
+
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+sa.Index("ix_login_failures_email_at", login_failures.c.email, login_failures.c.at)
+
+spaces = sa.Table(
+    "spaces",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="community"),
+    sa.Column("visibility", sa.String(16), nullable=False, server_default="public"),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("people.id", ondelete="SET NULL")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("archived_at", UTCDateTime),
+    sa.CheckConstraint("kind IN ('community', 'team', 'announcements')", name="kind_known"),
+    sa.CheckConstraint("visibility IN ('public', 'private')", name="visibility_known"),
+)
+
+space_members = sa.Table(
+    "space_members",
+    metadata,
+    sa.Column("space_id", sa.Integer, sa.ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False, server_default="member"),
+    sa.Column("notification_level", sa.String(16), nullable=False, server_default="all"),
+    sa.Column("joined_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("role IN ('owner', 'member')", name="role_known"),
+    sa.CheckConstraint("notification_level IN ('all', 'mentions', 'digest', 'mute')", name="level_known"),
+)
+sa.Index("ix_space_members_person_id", space_members.c.person_id)
+
+topics = sa.Table(
+    "topics",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("space_id", sa.Integer, sa.ForeignKey("spaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("is_question", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("resolved", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("accepted_post_id", sa.Integer),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_activity_at", UTCDateTime, nullable=False),
+    sa.Column("post_count", sa.Integer, nullable=False, server_default="0"),
+)
+sa.Index("ix_topics_space_activity", topics.c.space_id, topics.c.last_activity_at, topics.c.id)
+
+posts = sa.Table(
+    "posts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("topic_id", sa.Integer, sa.ForeignKey("topics.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("space_id", sa.Integer, sa.ForeignKey("spaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("reply_to_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="SET NULL")),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("html", sa.Text, nullable=False),
+    sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("edited_at", UTCDateTime),
+    sa.Column("deleted_at", UTCDateTime),
+)
+sa.Index("ix_posts_topic_id", posts.c.topic_id, posts.c.id)
+sa.Index("ix_posts_space_id", posts.c.space_id, posts.c.id)
+sa.Index("ix_posts_author_id", posts.c.author_id)
+
+post_versions = sa.Table(
+    "post_versions",
+    metadata,
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("html", sa.Text, nullable=False),
+    sa.Column("editor_id", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+mentions = sa.Table(
+    "mentions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE")),
+    sa.CheckConstraint("kind IN ('person', 'space')", name="kind_known"),
+)
+sa.Index("ix_mentions_person_id", mentions.c.person_id, mentions.c.post_id)
+sa.Index("ix_mentions_post_id", mentions.c.post_id)
+
+reactions = sa.Table(
+    "reactions",
+    metadata,
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("emoji", sa.String(64), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("space_id", sa.Integer, sa.ForeignKey("spaces.id", ondelete="CASCADE")),
+    sa.Column("actor_id", sa.Integer, sa.ForeignKey("people.id", ondelete="SET NULL")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("payload", JSONType, nullable=False),
+    sqlite_autoincrement=True,
+)
+sa.Index("ix_events_space_id", events.c.space_id, events.c.id)

@@ -1,0 +1,86 @@
+"""Topics (threads) in a space."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from kith.domain.models import Topic
+from kith.storage.tables import topics
+
+
+def from_row(row: RowMapping) -> Topic:
+    return Topic(
+        id=row["id"],
+        space_id=row["space_id"],
+        title=row["title"],
+        author_id=row["author_id"],
+        is_question=bool(row["is_question"]),
+        resolved=bool(row["resolved"]),
+        accepted_post_id=row["accepted_post_id"],
+        created_at=row["created_at"],
+        last_activity_at=row["last_activity_at"],
+        post_count=row["post_count"],
+    )
+
+
+def get(conn: Connection, topic_id: int) -> Topic | None:
+    row = conn.execute(sa.select(topics).where(topics.c.id == topic_id)).mappings().first()
+    return from_row(row) if row else None
+
+
+def insert(conn: Connection, values: dict[str, Any]) -> Topic:
+    row = conn.execute(sa.insert(topics).values(**values).returning(*topics.c)).mappings().one()
+    return from_row(row)
+
+
+def update(conn: Connection, topic_id: int, values: dict[str, Any]) -> Topic:
+    query = sa.update(topics).where(topics.c.id == topic_id).values(**values).returning(*topics.c)
+    return from_row(conn.execute(query).mappings().one())
+
+
+def record_post(conn: Connection, topic_id: int, at: datetime) -> None:
+    """Count one more post and move the topic's last activity to ``at``."""
+    conn.execute(
+        sa.update(topics)
+        .where(topics.c.id == topic_id)
+        .values(post_count=topics.c.post_count + 1, last_activity_at=at)
+    )
+
+
+def forget_post(conn: Connection, topic_id: int) -> None:
+    conn.execute(sa.update(topics).where(topics.c.id == topic_id).values(post_count=topics.c.post_count - 1))
+
+
+def list_in_space(
+    conn: Connection,
+    space_id: int,
+    *,
+    questions_only: bool,
+    unresolved_only: bool,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[Topic]:
+    """Topics by latest activity first; ``after`` is the (activity, id) of the previous page's end."""
+    query = (
+        sa.select(topics)
+        .where(topics.c.space_id == space_id)
+        .order_by(topics.c.last_activity_at.desc(), topics.c.id.desc())
+        .limit(limit)
+    )
+    if questions_only:
+        query = query.where(topics.c.is_question.is_(True))
+    if unresolved_only:
+        query = query.where(topics.c.resolved.is_(False))
+    if after is not None:
+        at, topic_id = after
+        query = query.where(
+            sa.or_(
+                topics.c.last_activity_at < at,
+                sa.and_(topics.c.last_activity_at == at, topics.c.id < topic_id),
+            )
+        )
+    return [from_row(row) for row in conn.execute(query).mappings()]
