@@ -41,15 +41,21 @@ def postgres_url() -> str | None:
     return url
 
 
-def _worker_url(base: str, worker: str) -> str:
+def _create_database(base: str, name: str) -> str:
     url = sa.make_url(normalise_url(base))
-    name = f"{url.database}_kith_{worker}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(base: str, name: str) -> None:
+    admin = sa.create_engine(sa.make_url(normalise_url(base)), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -74,11 +80,14 @@ def postgres_database(worker_id_str: str) -> Iterator[str | None]:
     if not base:
         yield None
         return
-    url = _worker_url(base, worker_id_str)
+    # One database per test process: concurrent runs and xdist workers never meet.
+    name = f"{sa.make_url(normalise_url(base)).database}_kith_{worker_id_str}_{os.getpid()}"
+    url = _create_database(base, name)
     db = Database(url)
     migrate.upgrade(db)
     db.dispose()
     yield url
+    _drop_database(base, name)
 
 
 def truncate_all(db: Database) -> None:
