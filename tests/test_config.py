@@ -15,9 +15,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 def test_every_setting_is_documented() -> None:
     text = DOCS.read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([a-z_]+)` \| `KITH_([A-Z_]+)` \|", text, re.MULTILINE))
-    missing = {
-        name for name in Settings.model_fields if (name, name.upper()) not in documented
-    }
+    missing = {name for name in Settings.model_fields if (name, name.upper()) not in documented}
     assert not missing, f"settings missing from docs/configuration.md: {sorted(missing)}"
     stale = {name for name, _ in documented} - set(Settings.model_fields)
     assert not stale, f"docs/configuration.md documents settings that do not exist: {sorted(stale)}"
@@ -34,12 +32,12 @@ def test_default_secret_is_refused_outside_demo_mode() -> None:
 
 def test_environment_and_toml_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     toml = tmp_path / "kith.toml"
-    toml.write_text('port = 9001\nhost = "0.0.0.0"\nlog_level = "warning"\n', encoding="utf-8")
+    toml.write_text('port = 9001\nhost = "10.1.2.3"\nlog_level = "warning"\n', encoding="utf-8")
     monkeypatch.setenv("KITH_CONFIG_FILE", str(toml))
     monkeypatch.setenv("KITH_PORT", "9002")
     settings = Settings()
     assert settings.port == 9002  # the environment wins over the file
-    assert settings.host == "0.0.0.0"
+    assert settings.host == "10.1.2.3"
     assert settings.log_level == "warning"
 
 

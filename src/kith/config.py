@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=10, ge=1, description="Connections kept open to PostgreSQL per process."
     )
+    workers: int = Field(default=1, ge=1, le=64, description="Processes `kith serve` runs.")
+    threads: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Threads per process for requests' database work; 0: 2 on SQLite, 40 otherwise.",
+    )
     page_size_max: int = Field(default=200, ge=1, description="Largest page a list endpoint returns.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Server log level."

@@ -32,14 +32,10 @@ def access_readable_space(conn: Connection, viewer: Viewer, space_id: int) -> tu
 
 def access_topic(conn: Connection, viewer: Viewer, topic_id: int) -> tuple[Topic, Space, Membership | None]:
     """The topic, its space and the viewer's membership, if the viewer may read it."""
-    topic = topics.get(conn, topic_id)
-    if topic is None:
+    found = topics.get_in_space(conn, topic_id, viewer.id)
+    if found is None or not permissions.can_read_space(viewer, found[1], found[2]):
         raise NotFound(f"no topic with id {topic_id}")
-    try:
-        space, membership = access_readable_space(conn, viewer, topic.space_id)
-    except NotFound:
-        raise NotFound(f"no topic with id {topic_id}") from None
-    return topic, space, membership
+    return found
 
 
 def access_post(conn: Connection, viewer: Viewer, post_id: int) -> tuple[Post, Space, Membership | None]:

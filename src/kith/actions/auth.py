@@ -48,6 +48,9 @@ def check_login(app: App, email: str, password: str) -> Session:
     password, so that guessing cannot continue), Unauthorized for wrong credentials.
     """
     address = email.strip().lower()
+    if "\x00" in address:
+        # No address holds NUL, and PostgreSQL refuses it in text: wrong, not a server error.
+        raise Unauthorized("wrong e-mail address or password")
     now = app.clock()
     window = timedelta(seconds=app.settings.login_window_seconds)
     with app.db.read() as conn:
@@ -92,7 +95,7 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
 
 def access_viewer(app: App, token: str) -> Viewer:
     """The signed-in person a bearer token stands for; Unauthorized if none."""
-    with app.db.read() as conn:
+    with app.db.read_one() as conn:
         viewer = accounts.viewer_for_token(conn, hash_token(token), app.clock())
     if viewer is None:
         raise Unauthorized("sign in first: the token is missing, expired or revoked")
@@ -170,12 +173,17 @@ def parse_hours(start: str | None, end: str | None, days: str | None, current: W
     return WorkingHours(new_start, new_end, new_days)
 
 
-def do_set_password(app: App, person_id: int, password: str) -> None:
-    """Set a password (at least 8 characters) and revoke the person's other tokens."""
+def check_password(password: str) -> None:
+    """Refuse a password that is too short or too long (before anything is written)."""
     if len(password) < 8:
         raise invalid("password", "must be at least 8 characters")
     if len(password) > 1024:
         raise invalid("password", "must be at most 1024 characters")
+
+
+def do_set_password(app: App, person_id: int, password: str) -> None:
+    """Set a password (at least 8 characters) and revoke the person's other tokens."""
+    check_password(password)
     password_hash = app.hasher.hash(password)
     with app.db.transaction() as tx:
         accounts.upsert(tx.conn, person_id, role=None, password_hash=password_hash, now=app.clock())

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from kith.actions.auth import do_set_password, parse_hours
+from kith.actions.auth import check_password, do_set_password, parse_hours
 from kith.actions.events import emit
 from kith.app import App
 from kith.domain import cursors, validate, views
@@ -34,6 +34,7 @@ class PersonInput:
     role: Role | None = None
     password: str | None = None
     active: bool | None = None
+    clear_manager: bool = False  # None above means "leave as it is"; this removes the manager
 
 
 def list_people(
@@ -53,9 +54,9 @@ def list_people(
     with app.db.read() as conn:
         found = people.search(
             conn,
-            text=(query or "").strip() or None,
-            department=(department or "").strip() or None,
-            location=(location or "").strip() or None,
+            text=_filter("q", query),
+            department=_filter("department", department),
+            location=_filter("location", location),
             include_inactive=include_inactive,
             after_id=after,
             limit=limit + 1,
@@ -63,6 +64,13 @@ def list_people(
     more = len(found) > limit
     items = tuple(found[:limit])
     return Page(items, cursors.encode([items[-1].id]) if more and items else None)
+
+
+def _filter(field: str, value: str | None) -> str | None:
+    """A search filter, stripped; control characters (NUL breaks PostgreSQL) are refused."""
+    if not value:
+        return None
+    return validate.optional_text(field, value, max_len=200) or None
 
 
 def get_person(app: App, viewer: Viewer, person_id: int) -> Person:
@@ -93,6 +101,8 @@ def allocate_handle(conn: Connection, email: str, taken: set[str] | None = None)
 def check_create_person(app: App, viewer: Viewer, data: PersonInput) -> Person:
     """Administrators add a person (and their account, when a password or role is given)."""
     _require_admin(viewer)
+    if data.password is not None:
+        check_password(data.password)  # before the person is written: bad input changes nothing
     if data.email is None:
         raise invalid("email", "is required")
     if data.display_name is None:
@@ -123,6 +133,8 @@ def check_create_person(app: App, viewer: Viewer, data: PersonInput) -> Person:
 def check_update_person(app: App, viewer: Viewer, person_id: int, data: PersonInput) -> Person:
     """Administrators change anything about a person; deactivating revokes their tokens."""
     _require_admin(viewer)
+    if data.password is not None:
+        check_password(data.password)
     current = get_person(app, viewer, person_id)
     values = _validated(data, current.hours, partial=True)
     now = app.clock()
@@ -134,6 +146,8 @@ def check_update_person(app: App, viewer: Viewer, person_id: int, data: PersonIn
         if data.manager_id is not None:
             _check_manager(tx.conn, data.manager_id, person_id)
             values["manager_id"] = data.manager_id
+        elif data.clear_manager:
+            values["manager_id"] = None
         if data.active is not None:
             if not data.active and person_id == viewer.id:
                 raise invalid("active", "you cannot deactivate yourself")
@@ -206,6 +220,7 @@ def _check_manager(conn: Connection, manager_id: int | None, person_id: int | No
 def do_bootstrap_admin(app: App, *, email: str, display_name: str, password: str) -> Person:
     """Create (or promote) an administrator from the command line, where no one is signed in."""
     clean_email = validate.email("email", email)
+    check_password(password)
     name = validate.text("display_name", display_name, max_len=200)
     now = app.clock()
     with app.db.transaction() as tx:

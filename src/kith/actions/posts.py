@@ -7,6 +7,8 @@ layer can notify them without another query.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.engine import Connection
 
 from kith.actions.access import access_post, access_topic
@@ -50,11 +52,32 @@ def check_create_post(
     urgent: bool = False,
 ) -> Post:
     """Reply in a topic; members of the space may (comments on announcements included)."""
+    body = prepare_body(source)
     with app.db.transaction() as tx:
         topic, space, membership = access_topic(tx.conn, viewer, topic_id)
         if not permissions.can_reply(viewer, space, membership):
             raise Forbidden("this space is archived" if space.archived else "join the space to post in it")
-        return insert_post(app, tx, viewer, topic, source, reply_to_id=reply_to_id, urgent=urgent)
+        return insert_post(app, tx, viewer, topic, body, reply_to_id=reply_to_id, urgent=urgent)
+
+
+@dataclass(frozen=True, slots=True)
+class PostBody:
+    """A post's text, checked and rendered: the work done before taking the write lock."""
+
+    source: str
+    html: str
+    mentions: markup.MentionRefs
+
+
+def prepare_body(source: str) -> PostBody:
+    """Validate, render and sanitise ``source`` and find its mentions, in one Markdown parse.
+
+    Callers do this before opening their transaction: on SQLite the transaction holds the
+    database's one write lock, and rendering is the longest step of writing a post.
+    """
+    clean = validate.text("body", source, max_len=SOURCE_MAX, multiline=True)
+    rendered = markup.render_with_mentions(clean)
+    return PostBody(clean, rendered.html, rendered.mentions)
 
 
 def insert_post(
@@ -62,13 +85,12 @@ def insert_post(
     tx: Tx,
     viewer: Viewer,
     topic: Topic,
-    source: str,
+    body: PostBody,
     *,
     reply_to_id: int | None,
     urgent: bool,
 ) -> Post:
     """Write a post in ``tx`` (permission already checked) and emit ``post.created``."""
-    clean = validate.text("body", source, max_len=SOURCE_MAX, multiline=True)
     if reply_to_id is not None:
         target = posts.get(tx.conn, reply_to_id, with_reactions=False)
         if target is None or target.topic_id != topic.id:
@@ -81,13 +103,13 @@ def insert_post(
             "space_id": topic.space_id,
             "author_id": viewer.id,
             "reply_to_id": reply_to_id,
-            "source": clean,
-            "html": markup.render(clean),
+            "source": body.source,
+            "html": body.html,
             "urgent": urgent,
             "created_at": now,
         },
     )
-    mentioned, everyone = _store_mentions(tx.conn, post)
+    mentioned, everyone = _store_mentions(tx.conn, post, body.mentions, new=True)
     topics.record_post(tx.conn, topic.id, now)
     payload = {**views.post(post), "mentions": sorted(mentioned), "mentions_space": everyone}
     emit(app, tx, "post.created", space_id=post.space_id, actor_id=viewer.id, payload=payload)
@@ -96,25 +118,25 @@ def insert_post(
 
 def check_edit_post(app: App, viewer: Viewer, post_id: int, source: str) -> Post:
     """The author edits a post; the version it replaces is kept in its history."""
-    clean = validate.text("body", source, max_len=SOURCE_MAX, multiline=True)
+    body = prepare_body(source)
     with app.db.transaction() as tx:
         post, space, _membership = access_post(tx.conn, viewer, post_id)
         if not permissions.can_edit_post(viewer, space, post):
             raise Forbidden("only the author edits a post, and not once it is deleted")
-        if clean == post.source:
+        if body.source == post.source:
             return post
         posts.save_version(tx.conn, post, editor_id=viewer.id)
         updated = posts.update(
             tx.conn,
             post_id,
             {
-                "source": clean,
-                "html": markup.render(clean),
+                "source": body.source,
+                "html": body.html,
                 "version": post.version + 1,
                 "edited_at": app.clock(),
             },
         )
-        mentioned, everyone = _store_mentions(tx.conn, updated)
+        mentioned, everyone = _store_mentions(tx.conn, updated, body.mentions, new=False)
         payload = {**views.post(updated), "mentions": sorted(mentioned), "mentions_space": everyone}
         emit(app, tx, "post.edited", space_id=post.space_id, actor_id=viewer.id, payload=payload)
     return updated
@@ -188,9 +210,16 @@ def list_mentions(app: App, viewer: Viewer, *, cursor: str | None = None, limit:
     return Page(items, cursors.encode([items[-1].post_id]) if more else None)
 
 
-def _store_mentions(conn: Connection, post: Post) -> tuple[set[int], bool]:
-    refs = markup.mentions(post.source)
-    ids = set(people.ids_by_handles(conn, refs.handles).values())
+def _store_mentions(
+    conn: Connection, post: Post, refs: markup.MentionRefs, *, new: bool
+) -> tuple[set[int], bool]:
+    if new:  # the hot path: one statement finds and records the people named
+        ids = posts.mention_people(
+            conn, post.id, author_id=post.author_id, handles=refs.handles, emails=refs.emails
+        )
+        posts.add_mentions(conn, post.id, (), space=refs.space)
+        return ids, refs.space
+    ids = set(people.ids_by_handles(conn, refs.handles).values()) if refs.handles else set()
     if refs.emails:
         ids |= set(people.ids_by_emails(conn, refs.emails).values())
     ids.discard(post.author_id)

@@ -6,13 +6,13 @@ Published events: ``topic.created`` (with the first post's ``post.created``) and
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection
 
 from kith.actions.access import access_readable_space, access_topic
 from kith.actions.events import emit
-from kith.actions.posts import insert_post
+from kith.actions.posts import insert_post, prepare_body
 from kith.app import App
 from kith.domain import cursors, permissions, validate, views
 from kith.domain.errors import Forbidden, invalid
@@ -42,11 +42,13 @@ def list_topics(
     if cursor:
         stamp, topic_id = cursors.decode(cursor, (str, int))
         try:
-            after = (datetime.fromisoformat(stamp), topic_id)
-        except ValueError:
+            at = datetime.fromisoformat(stamp)
+            if at.tzinfo is None:
+                raise ValueError("naive")
+            # Normalised here: a far-off offset can push the year out of range (OverflowError).
+            after = (at.astimezone(UTC), topic_id)
+        except (ValueError, OverflowError):
             raise invalid("cursor", "is not a cursor this list returned") from None
-        if after[0].tzinfo is None:
-            raise invalid("cursor", "is not a cursor this list returned")
     limit = max(1, min(limit, app.settings.page_size_max))
     with app.db.read() as conn:
         access_readable_space(conn, viewer, space_id)
@@ -76,6 +78,7 @@ def check_create_topic(
 ) -> tuple[Topic, Post]:
     """Start a topic with its first post; members may, and only owners in announcements."""
     clean_title = validate.text("title", title, max_len=TITLE_MAX)
+    first_post = prepare_body(body)
     now = app.clock()
     with app.db.transaction() as tx:
         space, membership = access_readable_space(tx.conn, viewer, space_id)
@@ -100,7 +103,7 @@ def check_create_topic(
             actor_id=viewer.id,
             payload=views.topic(topic),
         )
-        post = insert_post(app, tx, viewer, topic, body, reply_to_id=None, urgent=urgent)
+        post = insert_post(app, tx, viewer, topic, first_post, reply_to_id=None, urgent=urgent)
         topic = topics.get(tx.conn, topic.id) or topic
     return topic, post
 

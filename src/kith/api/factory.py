@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 
 import kith
 from kith.api import errors
-from kith.api.routes import auth, health, people, posts, search, spaces, topics
+from kith.api.routes import auth, health, people, posts, roster, search, spaces, topics
 from kith.app import App
 
 API_PREFIX = "/api/v1"
@@ -30,7 +33,18 @@ _LANDING = """<!doctype html>
 
 def create_api(app: App) -> FastAPI:
     """Build the HTTP application serving ``app``."""
+
+    @asynccontextmanager
+    async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
+        # Sync routes and dependencies run on anyio's thread pool (40 threads by default).
+        # On SQLite, where one write runs at a time, many threads only queue on the write
+        # lock while holding the GIL away from the one that has it.
+        threads = app.settings.threads or (2 if app.db.is_sqlite else 40)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     api = FastAPI(
+        lifespan=lifespan,
         title="Kith",
         version=kith.__version__,
         summary="Find the real communities in an organisation and help information move through them.",
@@ -40,7 +54,7 @@ def create_api(app: App) -> FastAPI:
     )
     api.state.kith = app
     errors.install(api)
-    for module in (auth, people, spaces, topics, posts, search, health):
+    for module in (auth, roster, people, spaces, topics, posts, search, health):
         api.include_router(module.router, prefix=API_PREFIX)
 
     @api.get("/", include_in_schema=False)

@@ -19,16 +19,30 @@ RoleName = Literal["member", "analyst", "admin"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields are refused, and so are values of the wrong JSON type
+    (``0`` or ``"true"`` for a boolean, ``"5"`` for an id) instead of being coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # errors
+
+
+class RowErrorOut(BaseModel):
+    """One bad line of an imported file (the header is line 1)."""
+
+    line: int
+    field: str
+    message: str
 
 
 class ErrorBody(BaseModel):
     code: str = Field(examples=["invalid_input"])
     message: str
     fields: dict[str, str] = Field(default_factory=dict)
+    rows: list[RowErrorOut] | None = Field(
+        default=None, description="Imports only: every bad line of the file, in file order."
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -114,6 +128,14 @@ class PersonUpdate(Strict):
 class PeoplePage(BaseModel):
     items: list[PersonOut]
     next_cursor: str | None
+
+
+class RosterImportOut(BaseModel):
+    """What a roster import did."""
+
+    created: int
+    updated: int
+    unchanged: int
 
 
 # spaces

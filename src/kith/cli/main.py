@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from pathlib import Path
 
 import typer
-import uvicorn
 
 from kith.actions import people
-from kith.api.factory import create_api
-from kith.cli import db
+from kith.cli import db, imports
 from kith.cli import people as people_cli
 from kith.cli import spaces as spaces_cli
 from kith.cli.common import console, friendly, load_settings, opened
-from kith.config import Settings
+from kith.cli.serving import serve_app
 from kith.simulate.sample import build_sample
 from kith.storage import migrate
 
@@ -28,6 +25,7 @@ cli = typer.Typer(
 cli.add_typer(db.app, name="db")
 cli.add_typer(people_cli.app, name="people")
 cli.add_typer(spaces_cli.app, name="spaces")
+cli.add_typer(imports.app, name="import")
 
 
 @cli.command()
@@ -47,31 +45,15 @@ def init(
         console.print(f"password: [bold]{chosen}[/]  (shown once; change it after signing in)")
 
 
-def serve_app(settings: Settings) -> None:
-    """Serve ``settings`` until interrupted (refusing unsafe settings first)."""
-    settings.check_for_serving()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    kith = opened(settings)
-    with kith as app:
-        if not migrate.is_current(app.db):
-            migrate.upgrade(app.db)
-        uvicorn.run(
-            create_api(app),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            access_log=settings.log_level == "debug",
-        )
-
-
 @cli.command()
 @friendly
 def serve(
     host: str = typer.Option(None, help="Listen address (KITH_HOST)."),
     port: int = typer.Option(None, help="Listen port (KITH_PORT)."),
+    workers: int = typer.Option(None, help="Server processes (KITH_WORKERS)."),
 ) -> None:
     """Serve the API (and later the web UI) until interrupted."""
-    serve_app(load_settings(host=host, port=port))
+    serve_app(load_settings(host=host, port=port, workers=workers))
 
 
 @cli.command()

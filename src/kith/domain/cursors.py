@@ -29,6 +29,7 @@ def decode(cursor: str, shape: tuple[type, ...]) -> list[Any]:
     ):
         raise invalid("cursor", "is not a cursor this list returned")
     for value in key:
-        if isinstance(value, int) and not (0 <= value < 2**63):
+        # Ids are 32-bit columns: PostgreSQL refuses to compare them with anything larger.
+        if isinstance(value, int) and not (0 <= value < 2**31):
             raise invalid("cursor", "is not a cursor this list returned")
     return key

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 
 class KithError(Exception):
@@ -38,6 +39,31 @@ class InvalidInput(KithError):
     """The input is wrong; ``fields`` maps each bad field to what is wrong with it."""
 
     code = "invalid_input"
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """What is wrong with one field of one line of an imported file (line 1 is the header)."""
+
+    line: int
+    field: str
+    message: str
+
+
+class RosterInvalid(InvalidInput):
+    """An import refused as a whole: ``rows`` lists every bad line, in file order.
+
+    ``fields`` maps ``"line 4: timezone"`` to the message, so an edge that only knows
+    :class:`InvalidInput` still shows every bad row.
+    """
+
+    def __init__(self, message: str, rows: Sequence[RowError]) -> None:
+        fields: dict[str, str] = {}
+        for row in rows:
+            key = f"line {row.line}: {row.field}"
+            fields[key] = f"{fields[key]}; {row.message}" if key in fields else row.message
+        super().__init__(message, fields)
+        self.rows: list[RowError] = list(rows)
 
 
 class Conflict(KithError):

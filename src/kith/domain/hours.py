@@ -32,7 +32,8 @@ def _zones() -> frozenset[str]:
 def parse_clock(text: str) -> time:
     """Parse ``HH:MM`` (24-hour) into a time; raises ValueError with a readable message."""
     parts = text.strip().split(":")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    # isdigit() alone admits "²" and other digits int() refuses; only ASCII digits are a clock.
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
         raise ValueError(f"{text!r} is not a time of day as HH:MM")
     hour, minute = int(parts[0]), int(parts[1])
     if not (0 <= hour <= 23 and 0 <= minute <= 59):

@@ -59,7 +59,8 @@ def slug(field: str, value: str) -> str:
 
 def emoji(field: str, value: str) -> str:
     cleaned = value.strip().strip(":").lower()
-    if not EMOJI.match(cleaned):
+    # fullmatch: "$" would let a trailing newline through ("tada\n:" strips to "tada\n").
+    if not EMOJI.fullmatch(cleaned):
         raise invalid(field, "must be an emoji short name such as thumbsup or +1")
     return cleaned
 

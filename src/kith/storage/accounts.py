@@ -53,20 +53,24 @@ def insert_token(
     )
 
 
+# Run on every request, so built once (building a statement costs more than running it).
+_VIEWER_FOR_TOKEN = (
+    sa.select(people, sa.func.coalesce(accounts.c.role, Role.MEMBER.value).label("role"))
+    .select_from(tokens.join(people, people.c.id == tokens.c.person_id))
+    .outerjoin(accounts, accounts.c.person_id == people.c.id)
+    .where(
+        tokens.c.token_hash == sa.bindparam("b_token_hash"),
+        tokens.c.revoked_at.is_(None),
+        tokens.c.expires_at > sa.bindparam("b_now"),
+        people.c.active.is_(True),
+    )
+)
+
+
 def viewer_for_token(conn: Connection, token_hash: str, now: datetime) -> Viewer | None:
     """The active person a live token belongs to, with their role; None otherwise."""
-    query = (
-        sa.select(people, sa.func.coalesce(accounts.c.role, Role.MEMBER.value).label("role"))
-        .select_from(tokens.join(people, people.c.id == tokens.c.person_id))
-        .outerjoin(accounts, accounts.c.person_id == people.c.id)
-        .where(
-            tokens.c.token_hash == token_hash,
-            tokens.c.revoked_at.is_(None),
-            tokens.c.expires_at > now,
-            people.c.active.is_(True),
-        )
-    )
-    row = conn.execute(query).mappings().first()
+    params = {"b_token_hash": token_hash, "b_now": now}
+    row = conn.execute(_VIEWER_FOR_TOKEN, params).mappings().first()
     if row is None:
         return None
     return Viewer(people_store.from_row(row), Role(row["role"]))

@@ -18,6 +18,7 @@ from kith.domain.models import Event
 from kith.storage.tables import events
 
 EVENT_LOG_LOCK = 0x4B495448  # "KITH"
+_APPEND = sa.insert(events).returning(events.c.id)  # built once: every write runs it
 
 
 def from_row(row: RowMapping) -> Event:
@@ -43,12 +44,8 @@ def append(
     if conn.dialect.name == "postgresql" and not conn.info.get("event_lock"):
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_LOG_LOCK})
         conn.info["event_lock"] = True
-    query = (
-        sa.insert(events)
-        .values(type=type, space_id=space_id, actor_id=actor_id, payload=payload, created_at=now)
-        .returning(events.c.id)
-    )
-    event_id = conn.execute(query).scalar_one()
+    values = {"type": type, "space_id": space_id, "actor_id": actor_id, "payload": payload, "created_at": now}
+    event_id = conn.execute(_APPEND, values).scalar_one()
     return Event(event_id, type, space_id, actor_id, now, payload)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -36,7 +37,15 @@ def current_revision(db: Database) -> str | None:
 
 
 def head_revision(db: Database) -> str | None:
-    return ScriptDirectory.from_config(_config(db)).get_current_head()
+    return _head()
+
+
+@lru_cache(maxsize=1)
+def _head() -> str | None:
+    """The newest revision shipped with this code (read once: it cannot change at run time)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def is_current(db: Database) -> bool:

@@ -104,16 +104,27 @@ def ids_by_emails(conn: Connection, emails: Iterable[str]) -> dict[str, int]:
         chunk = wanted[start : start + 500]
         lower = sa.func.lower(people.c.email)
         rows = conn.execute(sa.select(lower, people.c.id).where(lower.in_(chunk)))
-        found.update(dict(rows))
+        found.update({row[0]: row[1] for row in rows})
     return found
+
+
+# Built once: every post with a mention runs one of them. A post mentions one person more
+# often than several, and ``IN`` with a list is compiled anew for each length of list.
+_ID_BY_HANDLE = sa.select(people.c.handle, people.c.id).where(people.c.handle == sa.bindparam("b_handle"))
+_IDS_BY_HANDLES = sa.select(people.c.handle, people.c.id).where(
+    people.c.handle.in_(sa.bindparam("b_handles", expanding=True))
+)
 
 
 def ids_by_handles(conn: Connection, handles: Iterable[str]) -> dict[str, int]:
     wanted = sorted(set(handles))
     if not wanted:
         return {}
-    rows = conn.execute(sa.select(people.c.handle, people.c.id).where(people.c.handle.in_(wanted)))
-    return dict(rows)
+    if len(wanted) == 1:
+        rows = conn.execute(_ID_BY_HANDLE, {"b_handle": wanted[0]})
+    else:
+        rows = conn.execute(_IDS_BY_HANDLES, {"b_handles": wanted})
+    return {row[0]: row[1] for row in rows}
 
 
 def handles_taken(conn: Connection, prefix: str) -> set[str]:
@@ -175,7 +186,7 @@ def update(conn: Connection, person_id: int, values: dict[str, Any], *, now: dat
 def manager_map(conn: Connection) -> dict[int, int | None]:
     """Every person's manager id, for cycle checks over the whole chart."""
     rows = conn.execute(sa.select(people.c.id, people.c.manager_id))
-    return dict(rows)
+    return {row[0]: row[1] for row in rows}
 
 
 def bulk_insert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -199,4 +210,24 @@ def bulk_update(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 def email_ids(conn: Connection) -> dict[str, int]:
     """Every person's lower-cased e-mail address and id."""
     rows = conn.execute(sa.select(sa.func.lower(people.c.email), people.c.id))
-    return dict(rows)
+    return {row[0]: row[1] for row in rows}
+
+
+ROSTER_COLUMNS = (
+    people.c.id,
+    people.c.email,
+    people.c.display_name,
+    people.c.title,
+    people.c.department,
+    people.c.location,
+    people.c.manager_id,
+    people.c.timezone,
+    people.c.work_start,
+    people.c.work_end,
+    people.c.work_days,
+)
+
+
+def roster_snapshot(conn: Connection) -> list[dict[str, Any]]:
+    """Everyone's roster columns as plain dicts, in one query, for a bulk import to compare."""
+    return [dict(row) for row in conn.execute(sa.select(*ROSTER_COLUMNS)).mappings()]

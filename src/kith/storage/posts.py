@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Collection, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from kith.domain.models import Mention, Post, PostVersion, Reaction
-from kith.storage.tables import mentions, post_versions, posts, reactions
+from kith.storage.tables import mentions, people, post_versions, posts, reactions, space_members
 
 
 def from_row(row: RowMapping, reaction_list: tuple[Reaction, ...] = ()) -> Post:
@@ -32,8 +32,14 @@ def from_row(row: RowMapping, reaction_list: tuple[Reaction, ...] = ()) -> Post:
     )
 
 
+# Hot-path statements, built once (building one costs more than running it).
+_GET = sa.select(posts).where(posts.c.id == sa.bindparam("b_post_id"))
+_INSERT = sa.insert(posts).returning(posts.c.id, posts.c.version)
+_INSERT_MENTIONS = sa.insert(mentions)
+
+
 def get(conn: Connection, post_id: int, *, with_reactions: bool = True) -> Post | None:
-    row = conn.execute(sa.select(posts).where(posts.c.id == post_id)).mappings().first()
+    row = conn.execute(_GET, {"b_post_id": post_id}).mappings().first()
     if row is None:
         return None
     found = reactions_for(conn, [post_id]) if with_reactions else {}
@@ -41,8 +47,22 @@ def get(conn: Connection, post_id: int, *, with_reactions: bool = True) -> Post 
 
 
 def insert(conn: Connection, values: dict[str, Any]) -> Post:
-    row = conn.execute(sa.insert(posts).values(**values).returning(*posts.c)).mappings().one()
-    return from_row(row)
+    """Insert a post; only what the database fills in comes back (``RETURNING id, version``)."""
+    post_id, version = conn.execute(_INSERT, values).one()
+    return Post(
+        id=post_id,
+        topic_id=values["topic_id"],
+        space_id=values["space_id"],
+        author_id=values["author_id"],
+        source=values["source"],
+        html=values["html"],
+        created_at=values["created_at"].astimezone(UTC),
+        edited_at=None,
+        deleted_at=None,
+        version=version,
+        reply_to_id=values.get("reply_to_id"),
+        urgent=bool(values.get("urgent", False)),
+    )
 
 
 def list_in_topic(conn: Connection, topic_id: int, *, after_id: int | None, limit: int) -> list[Post]:
@@ -140,13 +160,52 @@ def remove_reaction(conn: Connection, post_id: int, person_id: int, emoji: str) 
 
 def replace_mentions(conn: Connection, post_id: int, person_ids: Iterable[int], *, space: bool) -> None:
     conn.execute(sa.delete(mentions).where(mentions.c.post_id == post_id))
+    add_mentions(conn, post_id, person_ids, space=space)
+
+
+def mention_people(
+    conn: Connection, post_id: int, *, author_id: int, handles: Collection[str], emails: Collection[str]
+) -> set[int]:
+    """Record that a new post mentions the people it names by handle or e-mail address
+    (lower case), its author aside; the ids of the people found. One statement: the names
+    are looked up and the rows written by ``INSERT ... SELECT ... RETURNING``.
+    """
+    if not handles and not emails:
+        return set()
+    params: dict[str, Any] = {"b_post_id": post_id, "b_author_id": author_id}
+    if len(handles) == 1 and not emails:
+        query = _MENTION_ONE_HANDLE  # the usual case, built once
+        params["b_handle"] = next(iter(handles))
+    else:
+        named = sa.or_(
+            people.c.handle.in_(sorted(handles)), sa.func.lower(people.c.email).in_(sorted(emails))
+        )
+        query = _mention_people(named)
+    return {row[0] for row in conn.execute(query, params)}
+
+
+def _mention_people(named: sa.ColumnElement[bool]) -> sa.Insert:
+    found = (
+        sa.select(sa.bindparam("b_post_id", type_=sa.Integer), sa.literal("person"), people.c.id)
+        .where(named, people.c.id != sa.bindparam("b_author_id"))
+        .order_by(people.c.id)
+    )
+    columns = [mentions.c.post_id, mentions.c.kind, mentions.c.person_id]
+    return sa.insert(mentions).from_select(columns, found).returning(mentions.c.person_id)
+
+
+_MENTION_ONE_HANDLE = _mention_people(people.c.handle == sa.bindparam("b_handle"))
+
+
+def add_mentions(conn: Connection, post_id: int, person_ids: Iterable[int], *, space: bool) -> None:
+    """Record a new post's mentions (it has none yet: nothing to delete first)."""
     rows: list[dict[str, Any]] = [
         {"post_id": post_id, "kind": "person", "person_id": pid} for pid in sorted(set(person_ids))
     ]
     if space:
         rows.append({"post_id": post_id, "kind": "space", "person_id": None})
     if rows:
-        conn.execute(sa.insert(mentions), rows)
+        conn.execute(_INSERT_MENTIONS, rows)
 
 
 def mentions_of(
@@ -157,23 +216,25 @@ def mentions_of(
     before_post_id: int | None,
     limit: int,
 ) -> list[Mention]:
-    """Mentions of the person in live posts of readable spaces, newest first."""
+    """Mentions of the person in live posts of readable spaces, newest first.
+
+    ``@space`` reaches the members of the space (not its author); a post naming the person
+    and ``@space`` is listed once, as a personal mention.
+    """
+    member_of = sa.select(space_members.c.space_id).where(space_members.c.person_id == person_id)
+    to_space = sa.and_(
+        mentions.c.kind == "space", posts.c.space_id.in_(member_of), posts.c.author_id != person_id
+    )
+    columns = (posts.c.id, posts.c.topic_id, posts.c.space_id, posts.c.author_id, posts.c.created_at)
     query = (
-        sa.select(
-            posts.c.id,
-            posts.c.topic_id,
-            posts.c.space_id,
-            posts.c.author_id,
-            posts.c.created_at,
-            mentions.c.kind,
-            mentions.c.person_id,
-        )
+        sa.select(*columns, sa.func.min(mentions.c.kind), sa.func.max(mentions.c.person_id))
         .select_from(mentions.join(posts, posts.c.id == mentions.c.post_id))
         .where(
-            mentions.c.person_id == person_id,
+            sa.or_(mentions.c.person_id == person_id, to_space),
             posts.c.deleted_at.is_(None),
             posts.c.space_id.in_(readable),
         )
+        .group_by(*columns)
         .order_by(posts.c.id.desc())
         .limit(limit)
     )

@@ -3,6 +3,11 @@
 Snippets are built from the Markdown source, which is untrusted: the engine marks matches
 with control characters that cannot occur in stored text, the snippet is HTML-escaped, and
 only then are the marks turned into ``<mark>`` elements.
+
+PostgreSQL's ``ts_headline`` reads its document as HTML and drops whatever looks like a tag,
+so a post about ``<details>`` would lose the word from its snippet. It is given the source
+with ``&``, ``<`` and ``>`` escaped (kept whole as entity tokens) and its result unescaped
+back to the exact text before the one escaping that counts.
 """
 
 from __future__ import annotations
@@ -41,14 +46,16 @@ _SQLITE = sa.text(
 _POSTGRES = sa.text(
     """
     SELECT p.id, p.topic_id, p.space_id, t.title, p.author_id, p.created_at,
-           ts_headline('english', p.source, q,
+           ts_headline('english',
+                       replace(replace(replace(p.source, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
+                       q,
                        'StartSel=' || :start || ', StopSel=' || :stop
                        || ', MaxFragments=2, MaxWords=24, MinWords=8, FragmentDelimiter=…')
                AS snippet,
            -ts_rank_cd(p.search_vector, q) AS rank
     FROM posts p
     JOIN topics t ON t.id = p.topic_id,
-         websearch_to_tsquery('english', :query) AS q
+         to_tsquery('english', :query) AS q
     WHERE p.search_vector @@ q
       AND p.deleted_at IS NULL
       AND p.space_id IN (
@@ -65,6 +72,9 @@ _POSTGRES = sa.text(
 def fts5_query(text: str) -> str | None:
     """Turn free text into a safe FTS5 query: every word must match, the last as a prefix.
 
+    Both engines get the same query, so that they find the same posts (PostgreSQL also
+    drops English stop words, which SQLite keeps).
+
     >>> fts5_query('tariff "Japan" AND rules*')
     '"tariff" "japan" "and" "rules"*'
     """
@@ -74,6 +84,21 @@ def fts5_query(text: str) -> str | None:
     quoted = [f'"{w}"' for w in words]
     quoted[-1] += "*"
     return " ".join(quoted)
+
+
+def tsquery(text: str) -> str | None:
+    """The same query for PostgreSQL: every word must match, the last as a prefix.
+
+    Only word characters reach ``to_tsquery``, so its operators cannot be injected.
+
+    >>> tsquery('tariff "Japan" AND rules*')
+    "'tariff' & 'japan' & 'and' & 'rules':*"
+    """
+    words = [f"'{w.lower()}'" for w in _WORD.findall(text)]
+    if not words:
+        return None
+    words[-1] += ":*"
+    return " & ".join(words)
 
 
 def highlight(snippet: str) -> str:
@@ -106,9 +131,11 @@ def search_posts(
             return []
         rows = conn.execute(_SQLITE, {**params, "query": query})
     else:
-        if not _WORD.search(text):
+        query = tsquery(text)
+        if query is None:
             return []
-        rows = conn.execute(_POSTGRES, {**params, "query": text})
+        rows = conn.execute(_POSTGRES, {**params, "query": query})
+    unescape = conn.dialect.name != "sqlite"
     return [
         SearchHit(
             post_id=row[0],
@@ -117,7 +144,7 @@ def search_posts(
             topic_title=row[3],
             author_id=row[4],
             created_at=row[5],
-            snippet_html=highlight(row[6] or ""),
+            snippet_html=highlight(html.unescape(row[6] or "") if unescape else row[6] or ""),
             rank=float(row[7]),
         )
         for row in rows

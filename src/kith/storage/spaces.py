@@ -20,17 +20,17 @@ from kith.domain.models import (
 from kith.storage.tables import space_members, spaces
 
 
-def from_row(row: RowMapping) -> Space:
+def from_row(row: RowMapping, prefix: str = "") -> Space:
     return Space(
-        id=row["id"],
-        slug=row["slug"],
-        name=row["name"],
-        description=row["description"],
-        kind=SpaceKind(row["kind"]),
-        visibility=Visibility(row["visibility"]),
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        archived_at=row["archived_at"],
+        id=row[prefix + "id"],
+        slug=row[prefix + "slug"],
+        name=row[prefix + "name"],
+        description=row[prefix + "description"],
+        kind=SpaceKind(row[prefix + "kind"]),
+        visibility=Visibility(row[prefix + "visibility"]),
+        created_by=row[prefix + "created_by"],
+        created_at=row[prefix + "created_at"],
+        archived_at=row[prefix + "archived_at"],
     )
 
 
@@ -54,29 +54,49 @@ def get_by_slug(conn: Connection, slug: str) -> Space | None:
     return from_row(row) if row else None
 
 
+# Hot-path statements are built once with bound parameters: building a statement and its
+# cache key anew costs more than running it.
+
+# The join condition of a space with the membership of the person ``b_person_id``.
+MEMBERSHIP_OF_PERSON = sa.and_(
+    space_members.c.space_id == spaces.c.id, space_members.c.person_id == sa.bindparam("b_person_id")
+)
+# A space's columns prefixed ``sp_`` and the membership's ``m_``, to select beside another table's.
+WITH_MEMBERSHIP_COLUMNS = (
+    *(column.label(f"sp_{column.name}") for column in spaces.c),
+    space_members.c.role.label("m_role"),
+    space_members.c.notification_level.label("m_level"),
+    space_members.c.joined_at.label("m_joined_at"),
+)
+_GET_WITH_MEMBERSHIP = (
+    sa.select(*WITH_MEMBERSHIP_COLUMNS)
+    .select_from(spaces.outerjoin(space_members, MEMBERSHIP_OF_PERSON))
+    .where(spaces.c.id == sa.bindparam("b_space_id"))
+)
+
+
 def get_with_membership(
     conn: Connection, space_id: int, person_id: int
 ) -> tuple[Space, Membership | None] | None:
     """The space and the person's membership of it, in one query."""
-    m = space_members
-    query = (
-        sa.select(spaces, m.c.person_id, m.c.role.label("m_role"), m.c.notification_level, m.c.joined_at)
-        .select_from(spaces.outerjoin(m, sa.and_(m.c.space_id == spaces.c.id, m.c.person_id == person_id)))
-        .where(spaces.c.id == space_id)
+    params = {"b_space_id": space_id, "b_person_id": person_id}
+    row = conn.execute(_GET_WITH_MEMBERSHIP, params).mappings().first()
+    return None if row is None else with_membership_from_row(row, person_id)
+
+
+def with_membership_from_row(row: RowMapping, person_id: int) -> tuple[Space, Membership | None]:
+    """The space and membership of a row selected with :data:`WITH_MEMBERSHIP_COLUMNS`."""
+    space = from_row(row, prefix="sp_")
+    if row["m_role"] is None:
+        return space, None
+    membership = Membership(
+        space_id=space.id,
+        person_id=person_id,
+        role=MemberRole(row["m_role"]),
+        notification_level=NotificationLevel(row["m_level"]),
+        joined_at=row["m_joined_at"],
     )
-    row = conn.execute(query).mappings().first()
-    if row is None:
-        return None
-    membership = None
-    if row["person_id"] is not None:
-        membership = Membership(
-            space_id=space_id,
-            person_id=person_id,
-            role=MemberRole(row["m_role"]),
-            notification_level=NotificationLevel(row["notification_level"]),
-            joined_at=row["joined_at"],
-        )
-    return from_row(row), membership
+    return space, membership
 
 
 def slug_exists(conn: Connection, slug: str) -> bool:
@@ -130,7 +150,7 @@ def member_counts(conn: Connection, space_ids: Sequence[int]) -> dict[int, int]:
         .where(space_members.c.space_id.in_(space_ids))
         .group_by(space_members.c.space_id)
     )
-    return dict(conn.execute(query))
+    return {row[0]: row[1] for row in conn.execute(query)}
 
 
 def get_membership(conn: Connection, space_id: int, person_id: int) -> Membership | None:

@@ -8,8 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from kith.domain.models import Topic
-from kith.storage.tables import topics
+from kith.domain.models import Membership, Space, Topic
+from kith.storage import spaces as spaces_store
+from kith.storage.tables import space_members, spaces, topics
+from kith.storage.types import UTCDateTime
 
 
 def from_row(row: RowMapping) -> Topic:
@@ -27,9 +29,36 @@ def from_row(row: RowMapping) -> Topic:
     )
 
 
+_GET = sa.select(topics).where(topics.c.id == sa.bindparam("b_topic_id"))
+_GET_IN_SPACE = (
+    sa.select(topics, *spaces_store.WITH_MEMBERSHIP_COLUMNS)
+    .select_from(
+        topics.join(spaces, spaces.c.id == topics.c.space_id).outerjoin(
+            space_members, spaces_store.MEMBERSHIP_OF_PERSON
+        )
+    )
+    .where(topics.c.id == sa.bindparam("b_topic_id"))
+)
+_RECORD_POST = (
+    sa.update(topics)
+    .where(topics.c.id == sa.bindparam("b_topic_id"))
+    .values(post_count=topics.c.post_count + 1, last_activity_at=sa.bindparam("b_at", type_=UTCDateTime))
+)
+
+
 def get(conn: Connection, topic_id: int) -> Topic | None:
-    row = conn.execute(sa.select(topics).where(topics.c.id == topic_id)).mappings().first()
+    row = conn.execute(_GET, {"b_topic_id": topic_id}).mappings().first()
     return from_row(row) if row else None
+
+
+def get_in_space(
+    conn: Connection, topic_id: int, person_id: int
+) -> tuple[Topic, Space, Membership | None] | None:
+    """The topic, its space and the person's membership of the space, in one query."""
+    row = conn.execute(_GET_IN_SPACE, {"b_topic_id": topic_id, "b_person_id": person_id}).mappings().first()
+    if row is None:
+        return None
+    return (from_row(row), *spaces_store.with_membership_from_row(row, person_id))
 
 
 def insert(conn: Connection, values: dict[str, Any]) -> Topic:
@@ -44,11 +73,7 @@ def update(conn: Connection, topic_id: int, values: dict[str, Any]) -> Topic:
 
 def record_post(conn: Connection, topic_id: int, at: datetime) -> None:
     """Count one more post and move the topic's last activity to ``at``."""
-    conn.execute(
-        sa.update(topics)
-        .where(topics.c.id == topic_id)
-        .values(post_count=topics.c.post_count + 1, last_activity_at=at)
-    )
+    conn.execute(_RECORD_POST, {"b_topic_id": topic_id, "b_at": at})
 
 
 def forget_post(conn: Connection, topic_id: int) -> None:

@@ -63,6 +63,9 @@ def create_person(app: AppDep, viewer: ViewerDep, body: PersonCreate) -> PersonO
 def update_person(app: AppDep, viewer: ViewerDep, person_id: PersonId, body: PersonUpdate) -> PersonOut:
     """Administrators change a person; ``active: false`` deactivates and signs them out."""
     values = body.model_dump(exclude_unset=True)
+    if "manager_id" in values and values["manager_id"] is None:
+        del values["manager_id"]
+        values["clear_manager"] = True
     if values.get("role") is not None:
         values["role"] = Role(values["role"])
     return _out(people.check_update_person(app, viewer, person_id, PersonInput(**values)))
