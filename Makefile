@@ -25,7 +25,7 @@ demo: $(BIN)/.installed
 
 test: $(BIN)/.installed-test
 	$(MAKE) check
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 check: $(BIN)/.installed-test lint types imports
 
@@ -45,5 +45,5 @@ bench: $(BIN)/.installed-test
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis
-	rm -f kith-demo.db kith-demo.db-wal kith-demo.db-shm
+	rm -f kith-demo.db kith-demo.db-wal kith-demo.db-shm kith-demo.db-writer.lock
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

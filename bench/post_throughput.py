@@ -1,18 +1,19 @@
 """Posts created per second through the HTTP API on SQLite, beside bare ``sqlite3`` inserts.
 
-Run from the repository root::
+Run from the repository root (about 40 s)::
 
     .venv/bin/python bench/post_throughput.py [--posts 4000] [--clients 16] [--rate 200]
-                                              [--duration 10] [--workers N]
+        [--duration 10] [--workers N (default: one per core)] [--client raw|httpx]
 
 What it does, in one run:
 
 1. builds a fresh SQLite database in a temporary directory through the actions (an
    administrator, 16 members with bearer tokens, one public space with all of them, a topic);
-2. starts ``kith serve`` on it as a separate process (so client and server do not share a
-   GIL) and waits for ``/api/v1/health``;
+2. starts ``kith serve --workers N`` on it as a separate process group (so client and
+   server do not share a GIL) and waits for ``/api/v1/health`` and for every worker to listen;
 3. closed loop: ``POST /api/v1/topics/{id}/posts`` with 1 client, then with ``--clients``
-   concurrent clients, each waiting for its answer before sending the next post;
+   concurrent clients, each waiting for its answer before sending the next post (a quarter
+   of ``--posts`` for the single client, ``--posts`` for the concurrent ones);
 4. open loop: posts scheduled at fixed times, ``--rate`` per second for ``--duration``
    seconds; a latency is measured from the *scheduled* time, so a slow answer that delays
    the next send is counted against the server (no coordinated omission);
@@ -20,7 +21,13 @@ What it does, in one run:
    ``sqlite3`` module into a table shaped like ``posts`` (same indexes), one INSERT per
    transaction, WAL journal, ``synchronous=NORMAL``: the floor the database itself sets.
 
-The server process is stopped (its whole process group) whatever happens.
+Each post is a line of Markdown with bold text, a link, a code span and a mention of
+another member, so the whole hot path runs: token check, permission check, render and
+sanitise, the post, its mention, the topic's counters, the event. At the end the script
+counts the posts and ``post.created`` events stored: every 201 must have been committed.
+The CPU columns are the CPU time of the server's processes and of the load generator per
+post: both share the machine's cores. The server is stopped (its whole process group)
+whatever happens.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,28 +201,48 @@ def server(fixture: Fixture, directory: Path, workers: int | None) -> Iterator[R
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(base, proc, log_path)
+        wait_healthy(base, proc, log_path, workers or int(os.environ.get("KITH_WORKERS", "1")))
         yield Running(base, proc.pid, log_path)
     finally:
         stop(proc)
 
 
-def wait_healthy(base: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 30.0) -> None:
+def wait_healthy(
+    base: str, proc: subprocess.Popen[bytes], log_path: Path, workers: int, timeout: float = 30.0
+) -> None:
+    """Wait for ``/api/v1/health``, then for every worker to listen: clients that connect
+    while only the first one is up would all land on it."""
     deadline = time.monotonic() + timeout
+    port = int(base.rsplit(":", 1)[1])
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"the server exited with {proc.returncode}:\n{log_path.read_text()}")
         try:
-            if httpx.get(f"{base}/api/v1/health", timeout=1.0).status_code == 200:
-                return
+            healthy = httpx.get(f"{base}/api/v1/health", timeout=1.0).status_code == 200
         except httpx.TransportError:
-            pass
+            healthy = False
+        if healthy and (workers == 1 or listeners(port) in (None, workers)):
+            return
         time.sleep(0.1)
     raise SystemExit(f"the server did not become healthy in {timeout:.0f} s:\n{log_path.read_text()}")
 
 
+def listeners(port: int) -> int | None:
+    """Sockets listening on ``port`` (one per worker with SO_REUSEPORT), from /proc on Linux."""
+    found = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            return None
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            found += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
+    return found
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group (uvicorn's workers included), then SIGKILL."""
+    """SIGTERM the server's process group (its workers included), then SIGKILL."""
     for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(proc.pid, sig)
@@ -387,7 +414,7 @@ def sqlite_baseline(directory: Path, rows: int) -> Result:
         " VALUES (?, ?, ?, ?, ?, ?)"
     )
     latencies = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(rows):
         t0 = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
@@ -395,9 +422,9 @@ def sqlite_baseline(directory: Path, rows: int) -> Result:
         conn.execute(insert, (1, 1, i % MEMBERS + 2, text, f"<p>{text}</p>\n", "2024-01-01 00:00:00"))
         conn.execute("COMMIT")
         latencies.append(time.perf_counter() - t0)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     conn.close()
-    return Result("bare sqlite3, 1 row per transaction", rows, seconds, latencies, 0, client_cpu=seconds)
+    return Result("bare sqlite3, 1 row per transaction", rows, seconds, latencies, 0, client_cpu=cpu)
 
 
 def count_rows(database_url: str) -> tuple[int, int]:
@@ -450,15 +477,15 @@ async def measure(running: Running, fixture: Fixture, args: argparse.Namespace) 
     path = f"/api/v1/topics/{fixture.topic_id}/posts"
     target = Target(running.base, path, fixture.tokens, args.client)
     single_posts = max(1, args.posts // 4)
-    runs = [
-        closed_loop(target, single_posts, 1, first=0),
-        closed_loop(target, args.posts, args.clients, first=single_posts),
-        open_loop(target, args.rate, args.duration, first=single_posts + args.posts),
+    runs: list[Callable[[], Coroutine[Any, Any, Result]]] = [
+        lambda: closed_loop(target, single_posts, 1, first=0),
+        lambda: closed_loop(target, args.posts, args.clients, first=single_posts),
+        lambda: open_loop(target, args.rate, args.duration, first=single_posts + args.posts),
     ]
     results = []
     for run in runs:
         cpu = running.cpu_seconds()
-        result = await run
+        result = await run()
         results.append(dataclasses.replace(result, server_cpu=running.cpu_seconds() - cpu))
     return results
 
@@ -469,7 +496,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=MEMBERS, help="concurrent clients")
     parser.add_argument("--rate", type=float, default=200.0, help="posts per second in the open-loop run")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of the open-loop run")
-    parser.add_argument("--workers", type=int, default=None, help="server processes (default: KITH_WORKERS)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="server processes, KITH_WORKERS (default: one per core, as docs/configuration.md advises)",
+    )
     parser.add_argument(
         "--client", choices=sorted(CLIENTS), default="raw", help="HTTP client of the load generator"
     )
@@ -481,10 +513,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kith-bench-") as tmp:
         directory = Path(tmp)
         fixture = prepare(directory)
-        workers = args.workers if args.workers is not None else "KITH_WORKERS or default"
         print(
-            f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
-            f"server workers: {workers}; client: {args.client}"
+            f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+            f"SQLite {sqlite3.sqlite_version}; server: kith serve --workers {args.workers}; "
+            f"client: {args.client}"
         )
         with server(fixture, directory, args.workers) as running:
             results = run_loop(measure(running, fixture, args))

@@ -170,6 +170,8 @@ OUTSIDER_REQUESTS: list[tuple[str, str, Any]] = [
     ("POST", "/spaces/{space}/members", {"person_id": "{owner}"}),
     ("DELETE", "/spaces/{space}/members/{member}", None),
     ("PUT", "/spaces/{space}/notification-level", {"notification_level": "all"}),
+    ("POST", "/spaces/{space}/read", {}),
+    ("GET", "/posts/{post}/seen", None),
 ]
 
 

@@ -6,6 +6,7 @@ at import time, so a test can build two Apps in one process (two servers, one da
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +14,8 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 
 from kith.config import Settings
+from kith.realtime.backends.redis import RedisNews
+from kith.realtime.dispatcher import Dispatcher
 from kith.realtime.hub import Hub
 from kith.storage.database import Database
 
@@ -32,9 +35,41 @@ class App:
     hub: Hub
     clock: Clock = utc_now
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
+    dispatcher: Dispatcher = field(init=False)
+    news: RedisNews | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.dispatcher = Dispatcher(
+            self.db,
+            queue_size=self.settings.stream_queue_size,
+            poll_seconds=self.settings.stream_poll_seconds,
+        )
+        self.hub.subscribe(self.dispatcher.publish)
+        if self.settings.hub_backend == "redis":
+            self.news = RedisNews(
+                self.settings.redis_url, self.dispatcher.notify, channel=news_channel(self.settings)
+            )
+            self.hub.subscribe(self.news.announce)
+
+    async def start_streaming(self) -> None:
+        """Start following the event log (in the server's event loop)."""
+        await self.dispatcher.start()
+        if self.news is not None:
+            await self.news.start()
+
+    async def stop_streaming(self) -> None:
+        if self.news is not None:
+            await self.news.stop()
+        await self.dispatcher.stop()
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def news_channel(settings: Settings) -> str:
+    """The Redis channel of one deployment: processes on the same database share it."""
+    digest = hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
+    return f"kith:events:{digest}"
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None, hasher: PasswordHasher | None = None) -> App:

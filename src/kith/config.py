@@ -41,8 +41,24 @@ class Settings(BaseSettings):
         description="Secret for signing; must be changed outside demo mode.",
     )
     demo: bool = Field(default=False, description="Demo mode: allows the default secret key.")
-    hub_backend: Literal["memory"] = Field(
-        default="memory", description="Where events are fanned out after commit."
+    hub_backend: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="How processes tell each other of new events: memory (one process) or redis.",
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Redis server for hub_backend=redis."
+    )
+    stream_queue_size: int = Field(
+        default=1000,
+        ge=10,
+        le=100_000,
+        description="Events a stream may hold before it is closed as lagging.",
+    )
+    stream_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often each process looks at the event log for missed news."
+    )
+    stream_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="Seconds between heartbeats on an idle stream."
     )
     token_ttl_days: int = Field(default=30, ge=1, le=3650, description="Days a bearer token stays valid.")
     login_max_failures: int = Field(
@@ -64,7 +80,7 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         le=1000,
-        description="Threads per process for requests' database work; 0: 2 on SQLite, 40 otherwise.",
+        description="Threads per process for synchronous routes; 0: 4 on SQLite, 40 otherwise.",
     )
     page_size_max: int = Field(default=200, ge=1, description="Largest page a list endpoint returns.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(

@@ -18,10 +18,20 @@ def emit(
     space_id: int | None,
     actor_id: int | None,
     payload: dict[str, Any],
+    audience_id: int | None = None,
 ) -> Event:
-    """Append an event in ``tx`` and hand it to the hub once ``tx`` has committed."""
+    """Append an event in ``tx`` and hand it to the hub once ``tx`` has committed.
+
+    ``audience_id`` makes the event personal: only that person's streams receive it.
+    """
     event = event_store.append(
-        tx.conn, type=type, space_id=space_id, actor_id=actor_id, payload=payload, now=app.clock()
+        tx.conn,
+        type=type,
+        space_id=space_id,
+        actor_id=actor_id,
+        payload=payload,
+        now=app.clock(),
+        audience_id=audience_id,
     )
     tx.on_commit(lambda: app.hub.publish([event]))
     return event

@@ -46,13 +46,17 @@ def check_create_post(
     app: App,
     viewer: Viewer,
     topic_id: int,
-    source: str,
+    source: str | PostBody,
     *,
     reply_to_id: int | None = None,
     urgent: bool = False,
 ) -> Post:
-    """Reply in a topic; members of the space may (comments on announcements included)."""
-    body = prepare_body(source)
+    """Reply in a topic; members of the space may (comments on announcements included).
+
+    ``source`` is the Markdown, or the :class:`PostBody` made of it by :func:`prepare_body`
+    ahead of time (the API does, so that rendering stays outside a shared transaction).
+    """
+    body = source if isinstance(source, PostBody) else prepare_body(source)
     with app.db.transaction() as tx:
         topic, space, membership = access_topic(tx.conn, viewer, topic_id)
         if not permissions.can_reply(viewer, space, membership):

@@ -25,7 +25,7 @@ from kith.domain.models import (
     Viewer,
     Visibility,
 )
-from kith.storage import people, spaces
+from kith.storage import people, receipts, spaces
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,8 @@ class SpaceView:
     space: Space
     membership: Membership | None
     member_count: int
+    unread_count: int | None = None
+    last_read_post_id: int | None = None
 
 
 def list_spaces(app: App, viewer: Viewer, *, include_archived: bool = False) -> list[SpaceView]:
@@ -44,7 +46,18 @@ def list_spaces(app: App, viewer: Viewer, *, include_archived: bool = False) -> 
             conn, viewer.id, see_private=viewer.is_admin, include_archived=include_archived
         )
         counts = spaces.member_counts(conn, [s.id for s, _ in found])
-    return [SpaceView(s, m, counts.get(s.id, 0)) for s, m in found]
+        unread = receipts.unread_counts(conn, viewer.id)
+        pointers = receipts.read_pointers(conn, viewer.id)
+    return [
+        SpaceView(
+            s,
+            m,
+            counts.get(s.id, 0),
+            unread_count=unread.get(s.id, 0) if m else None,
+            last_read_post_id=pointers.get(s.id, 0) if m else None,
+        )
+        for s, m in found
+    ]
 
 
 def get_space(app: App, viewer: Viewer, space_id: int) -> SpaceView:
@@ -74,6 +87,7 @@ def check_create_space(
     description: str = "",
     kind: str = SpaceKind.COMMUNITY.value,
     visibility: str = Visibility.PUBLIC.value,
+    seen_by_visible: bool = False,
 ) -> SpaceView:
     """Anyone signed in creates a space and becomes its first owner."""
     clean_name = validate.text("name", name, max_len=120)
@@ -86,6 +100,7 @@ def check_create_space(
         "description": validate.optional_text("description", description, max_len=2000, multiline=True),
         "kind": validate.choice("kind", SpaceKind, kind).value,
         "visibility": validate.choice("visibility", Visibility, visibility).value,
+        "seen_by_visible": seen_by_visible,
         "created_by": viewer.id,
         "created_at": app.clock(),
     }
@@ -124,6 +139,7 @@ def check_update_space(
     description: str | None = None,
     visibility: str | None = None,
     kind: str | None = None,
+    seen_by_visible: bool | None = None,
 ) -> SpaceView:
     """Owners and administrators rename, describe and change a space's visibility."""
     values: dict[str, object] = {}
@@ -135,6 +151,8 @@ def check_update_space(
         )
     if visibility is not None:
         values["visibility"] = validate.choice("visibility", Visibility, visibility).value
+    if seen_by_visible is not None:
+        values["seen_by_visible"] = seen_by_visible
     if kind is not None:
         values["kind"] = validate.choice("kind", SpaceKind, kind).value
     with app.db.transaction() as tx:

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from kith.actions import auth
+from kith.api.groupcommit import GroupCommit
 from kith.app import App
 from kith.domain.errors import Unauthorized
 from kith.domain.models import Viewer
@@ -25,6 +26,11 @@ R = TypeVar("R")
 async def get_app(request: Request) -> App:
     app: App = request.app.state.kith
     return app
+
+
+async def get_writes(request: Request) -> GroupCommit:
+    writes: GroupCommit = request.app.state.writes
+    return writes
 
 
 async def get_token(
@@ -54,8 +60,9 @@ async def call(app: App, action: Callable[P, R], *args: P.args, **kwargs: P.kwar
     server's CPU time (see docs/performance.md). When a worker thread of this process holds
     the write lock (a long import, say), the action goes to the thread pool rather than block
     the loop behind it; so does everything on PostgreSQL, where a query waits on the network.
-    Only the hot paths use this (the bearer-token lookup, creating a post); long actions stay
-    in plain ``def`` routes, which FastAPI runs on the thread pool.
+    Only the hot paths run this way: the bearer-token lookup here, and creating a post
+    through :mod:`kith.api.groupcommit`, which places its batches by the same rule. Long
+    actions stay in plain ``def`` routes, which FastAPI runs on the thread pool.
     """
     if app.db.is_sqlite and not app.db.writer_busy():
         return action(*args, **kwargs)
@@ -63,6 +70,7 @@ async def call(app: App, action: Callable[P, R], *args: P.args, **kwargs: P.kwar
 
 
 AppDep = Annotated[App, Depends(get_app)]
+WritesDep = Annotated[GroupCommit, Depends(get_writes)]
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 TokenDep = Annotated[str, Depends(get_token)]
 

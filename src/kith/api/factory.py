@@ -13,7 +13,19 @@ from fastapi.responses import HTMLResponse
 
 import kith
 from kith.api import errors
-from kith.api.routes import auth, health, people, posts, roster, search, spaces, topics
+from kith.api.groupcommit import GroupCommit
+from kith.api.routes import (
+    auth,
+    health,
+    people,
+    posts,
+    receipts,
+    roster,
+    search,
+    spaces,
+    stream,
+    topics,
+)
 from kith.app import App
 
 API_PREFIX = "/api/v1"
@@ -37,11 +49,16 @@ def create_api(app: App) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_api: FastAPI) -> AsyncIterator[None]:
         # Sync routes and dependencies run on anyio's thread pool (40 threads by default).
-        # On SQLite, where one write runs at a time, many threads only queue on the write
-        # lock while holding the GIL away from the one that has it.
-        threads = app.settings.threads or (2 if app.db.is_sqlite else 40)
+        # On SQLite, where one write runs at a time and queries are work in this process,
+        # many threads only queue on the write lock and pass the GIL back and forth.
+        threads = app.settings.threads or (4 if app.db.is_sqlite else 40)
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        yield
+        # The stream's dispatcher follows the event log in this event loop while we serve.
+        await app.start_streaming()
+        try:
+            yield
+        finally:
+            await app.stop_streaming()
 
     api = FastAPI(
         lifespan=lifespan,
@@ -53,8 +70,9 @@ def create_api(app: App) -> FastAPI:
         openapi_url="/openapi.json",
     )
     api.state.kith = app
+    api.state.writes = GroupCommit(app)
     errors.install(api)
-    for module in (auth, roster, people, spaces, topics, posts, search, health):
+    for module in (auth, roster, people, spaces, topics, posts, receipts, search, stream, health):
         api.include_router(module.router, prefix=API_PREFIX)
 
     @api.get("/", include_in_schema=False)

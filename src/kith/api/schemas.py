@@ -156,8 +156,11 @@ class SpaceOut(BaseModel):
     created_by: int | None
     created_at: str
     archived: bool
+    seen_by_visible: bool = Field(description="Whether members see who has seen a post.")
     my_role: Literal["owner", "member"] | None
     member_count: int | None
+    unread_count: int | None = Field(default=None, description="Unread posts, for members.")
+    last_read_post_id: int | None = None
 
 
 class SpaceCreate(Strict):
@@ -166,6 +169,7 @@ class SpaceCreate(Strict):
     description: Annotated[str, StringConstraints(max_length=2000)] = ""
     kind: SpaceKindName = "community"
     visibility: VisibilityName = "public"
+    seen_by_visible: bool = False
 
 
 class SpaceUpdate(Strict):
@@ -173,6 +177,7 @@ class SpaceUpdate(Strict):
     description: Annotated[str, StringConstraints(max_length=2000)] | None = None
     kind: SpaceKindName | None = None
     visibility: VisibilityName | None = None
+    seen_by_visible: bool | None = None
     archived: bool | None = None
 
 
@@ -328,3 +333,40 @@ class HealthOut(BaseModel):
     status: Literal["ok", "unavailable"]
     database: bool
     schema_current: bool
+
+
+# read state and receipts
+
+
+class MarkReadIn(Strict):
+    post_id: Id | None = None
+
+
+class ReadStateOut(BaseModel):
+    space_id: int
+    last_read_post_id: int
+    unread_count: int
+
+
+class SeenIn(Strict):
+    post_ids: Annotated[list[Id], Field(max_length=500)]
+
+
+class SeenOut(BaseModel):
+    newly_seen: list[int]
+
+
+class SeenByOut(BaseModel):
+    person_id: int
+    seen_at: str
+
+
+class SeenSummaryOut(BaseModel):
+    post_id: int
+    member_count: int
+    seen_count: int
+    first_seen_at: str | None
+    last_seen_at: str | None
+    seen_by: list[SeenByOut] | None = Field(
+        description="Who and when; only for the author, or where the space shows it."
+    )

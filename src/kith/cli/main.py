@@ -64,7 +64,7 @@ def demo(
     serve_it: bool = typer.Option(True, "--serve/--no-serve", help="Serve when ready."),
 ) -> None:
     """Build a sample organisation in a fresh SQLite database and serve it."""
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-writer.lock"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     settings = load_settings(database_url=f"sqlite:///{database}", demo=True)
     with opened(settings) as kith:

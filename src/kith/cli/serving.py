@@ -6,13 +6,13 @@ the same database. On SQLite the writers of all of them queue on one lock (see
 :mod:`kith.storage.database`); on PostgreSQL they share the server.
 
 On Linux each worker listens on its own socket bound to the same port with
-``SO_REUSEPORT``, and the kernel spreads new connections over them evenly. uvicorn's own
-``workers=`` shares one socket instead, and the first process to wake up accepts a whole
-burst of new connections: 16 clients that connect at once all land on one worker and the
-others stay idle. Elsewhere uvicorn's sharing is what there is.
+``SO_REUSEPORT``, and the kernel spreads new connections over them by a hash of their
+addresses. uvicorn's own ``workers=`` shares one socket instead, and the first process to
+wake up accepts a whole burst of new connections: 16 clients that connect at once all land
+on one worker and the others stay idle. Elsewhere uvicorn's sharing is what there is.
 
-Each worker has its own in-memory hub, so real-time delivery across workers needs a hub
-backend shared between processes.
+Each worker hears its own commits at once; with ``hub_backend = "redis"`` it hears the
+other workers' at once too, otherwise at its next look at the event log.
 """
 
 from __future__ import annotations
@@ -35,12 +35,14 @@ from fastapi import FastAPI
 from kith.api.factory import create_api
 from kith.app import build_app
 from kith.cli.common import opened
-from kith.config import Settings
+from kith.config import Settings, SettingsError
 from kith.storage import migrate
 
 # The parent hands its settings to the workers in this variable (``kith demo`` builds its
 # settings in code, so the workers could not read the same ones from the environment).
 WORKER_SETTINGS = "_KITH_WORKER_SETTINGS"
+
+log = logging.getLogger(__name__)
 
 
 def serve_app(settings: Settings) -> None:
@@ -73,7 +75,10 @@ def worker_api() -> FastAPI:
 
 def _supervise(settings: Settings) -> None:
     """Start the workers, pass SIGINT and SIGTERM on to them, stop them all if one stops."""
-    _listener(settings, reuse_port=False).close()  # fail early, in one line, if the port is taken
+    try:  # fail early, in one line, if the address is taken
+        _listener(settings, reuse_port=False).close()
+    except OSError as exc:
+        raise SettingsError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
     context = multiprocessing.get_context("spawn")
     workers = [
         context.Process(target=_serve_worker, name=f"kith-worker-{n + 1}", daemon=False)
@@ -81,6 +86,12 @@ def _supervise(settings: Settings) -> None:
     ]
     for worker in workers:
         worker.start()
+    log.info(
+        "serving on http://%s:%d with %d worker processes (Press CTRL+C to quit)",
+        settings.host,
+        settings.port,
+        settings.workers,
+    )
 
     def stop(_signum: int = signal.SIGTERM, _frame: FrameType | None = None) -> None:
         for worker in workers:

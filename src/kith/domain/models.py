@@ -96,6 +96,7 @@ class Space:
     created_by: int | None
     created_at: datetime
     archived_at: datetime | None
+    seen_by_visible: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -192,6 +193,8 @@ class Event:
     actor_id: int | None
     created_at: datetime
     payload: dict[str, Any] = field(default_factory=dict)
+    audience_id: int | None = None
+    """When set, the event is for this one person only (their read pointer, their receipts)."""
 
 
 @dataclass(frozen=True, slots=True)

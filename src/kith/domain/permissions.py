@@ -8,7 +8,7 @@ exists (to manage it) but read its content only as members.
 
 from __future__ import annotations
 
-from kith.domain.models import Membership, Post, Space, SpaceKind, Topic, Viewer
+from kith.domain.models import Event, Membership, Post, Space, SpaceKind, Topic, Viewer
 
 
 def can_see_space(viewer: Viewer, space: Space, membership: Membership | None) -> bool:
@@ -72,3 +72,26 @@ def can_join(viewer: Viewer, space: Space) -> bool:
 
 def can_manage_people(viewer: Viewer) -> bool:
     return viewer.is_admin
+
+
+SPACE_METADATA_EVENTS = frozenset({"space.created", "space.updated", "space.archived"})
+MEMBERSHIP_EVENTS = frozenset({"member.added", "member.updated", "member.removed"})
+
+
+def can_receive_event(person_id: int, member_of: frozenset[int] | set[int], event: Event) -> bool:
+    """May the stream of ``person_id``, a member of the spaces ``member_of``, carry ``event``?
+
+    Personal events go to their one person; organisation-wide events (no space) to all;
+    a space's events to its members; the existence of public spaces to everyone; and a
+    change to one's own membership to oneself (so that a removal reaches the person
+    removed, and is the last thing they hear of a private space).
+    """
+    if event.audience_id is not None:
+        return event.audience_id == person_id
+    if event.space_id is None or event.space_id in member_of:
+        return True
+    if event.type in SPACE_METADATA_EVENTS:
+        return event.payload.get("visibility") == "public"
+    if event.type in MEMBERSHIP_EVENTS:
+        return event.payload.get("person_id") == person_id
+    return False

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from kith.domain.hours import format_days
-from kith.domain.models import Membership, Person, Post, Space, Topic
+from kith.domain.models import Event, Membership, Person, Post, Space, Topic
 
 
 def iso(value: datetime | None) -> str | None:
@@ -45,6 +45,7 @@ def space(s: Space, membership: Membership | None = None, member_count: int | No
         "created_by": s.created_by,
         "created_at": iso(s.created_at),
         "archived": s.archived,
+        "seen_by_visible": s.seen_by_visible,
         "my_role": membership.role.value if membership else None,
         "member_count": member_count,
     }
@@ -95,4 +96,16 @@ def post(p: Post) -> dict[str, Any]:
         ]
         if not p.deleted
         else [],
+    }
+
+
+def event(e: Event) -> dict[str, Any]:
+    """An event as the stream sends it; clients dedupe by ``id``."""
+    return {
+        "id": e.id,
+        "type": e.type,
+        "space_id": e.space_id,
+        "actor_id": e.actor_id,
+        "created_at": iso(e.created_at),
+        "payload": e.payload,
     }

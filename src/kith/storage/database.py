@@ -65,6 +65,7 @@ class Database:
         self.url = normalise_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = threading.Lock()
+        self._open = threading.local()  # the thread's open write transaction, if any
         self.engine = self._make_engine(busy_timeout_ms, pool_size)
         path = self.engine.url.database if self.is_sqlite else None
         on_disk = path and path != ":memory:" and not path.startswith("file:")
@@ -88,9 +89,9 @@ class Database:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Connection) -> None:
-            # Straight to the driver: a statement through SQLAlchemy costs ten times as much.
             if conn.info.get("single_read"):
                 return  # one statement is its own transaction in SQLite's autocommit mode
+            # Straight to the driver: a statement through SQLAlchemy costs ten times as much.
             driver = conn.connection.driver_connection
             assert driver is not None
             driver.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
@@ -103,21 +104,60 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        """A write transaction; commits on success, rolls back on any exception."""
-        with self._writer(), self.engine.connect() as conn:
+        """A write transaction; commits on success, rolls back on any exception.
+
+        Opened inside another transaction of this Database on the same thread, it is a
+        SAVEPOINT of that one: its failure undoes its own work only, and its after-commit
+        work waits for the outermost transaction to commit. That is how one commit can
+        carry several actions, each still all-or-nothing (see :mod:`kith.api.groupcommit`).
+        """
+        outer: Tx | None = getattr(self._open, "tx", None)
+        if outer is not None:
+            with self._savepoint(outer) as tx:
+                yield tx
+            return
+        # The write lock covers BEGIN to COMMIT, not taking the connection from the pool
+        # and handing it back: every microsecond under it is one no other writer can use.
+        with self.engine.connect() as conn:
             conn.info["write"] = True
             try:
-                with conn.begin():
+                with self._writer(), conn.begin():
                     if not self.is_sqlite:
                         self._lock_writers(conn)
                     tx = Tx(conn)
-                    yield tx
+                    self._open.tx = tx
+                    try:
+                        yield tx
+                    finally:
+                        self._open.tx = None
             finally:
                 # conn.info outlives the checkout (it belongs to the pooled connection).
                 conn.info.pop("write", None)
                 conn.info.pop("event_lock", None)
         for fn in tx.after_commit:
             fn()
+
+    @contextmanager
+    def _savepoint(self, outer: Tx) -> Iterator[Tx]:
+        tx = Tx(outer.conn)
+        if not self.is_sqlite:
+            with outer.conn.begin_nested():
+                yield tx
+            outer.after_commit.extend(tx.after_commit)
+            return
+        # Straight to the driver, like BEGIN: SQLAlchemy names each savepoint anew, so it
+        # compiles a new statement every time, ten times the cost of the work it wraps.
+        driver = outer.conn.connection.driver_connection
+        assert driver is not None
+        driver.execute("SAVEPOINT kith_nested")
+        try:
+            yield tx
+        except BaseException:
+            driver.execute("ROLLBACK TO kith_nested")
+            driver.execute("RELEASE kith_nested")
+            raise
+        driver.execute("RELEASE kith_nested")
+        outer.after_commit.extend(tx.after_commit)
 
     @staticmethod
     def _lock_writers(conn: Connection) -> None:
@@ -142,9 +182,9 @@ class Database:
     def read_one(self) -> Iterator[Connection]:
         """A connection for a single query, which needs no snapshot around it.
 
-        On SQLite the query then runs in autocommit mode, without a BEGIN and a COMMIT of
-        its own: two fewer calls into SQLite, each a hand-over of the interpreter to another
-        thread, on the hot path of every request (the bearer-token lookup).
+        On SQLite the query then runs in autocommit mode, without a BEGIN and a COMMIT
+        around it: two fewer calls into SQLite on the path of every request (the bearer-token
+        lookup).
         """
         with self.engine.connect() as conn:
             conn.info["single_read"] = True

@@ -29,6 +29,7 @@ def from_row(row: RowMapping) -> Event:
         actor_id=row["actor_id"],
         created_at=row["created_at"],
         payload=dict(row["payload"]),
+        audience_id=row["audience_id"],
     )
 
 
@@ -40,13 +41,21 @@ def append(
     actor_id: int | None,
     payload: dict[str, Any],
     now: datetime,
+    audience_id: int | None = None,
 ) -> Event:
     if conn.dialect.name == "postgresql" and not conn.info.get("event_lock"):
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_LOG_LOCK})
         conn.info["event_lock"] = True
-    values = {"type": type, "space_id": space_id, "actor_id": actor_id, "payload": payload, "created_at": now}
+    values = {
+        "type": type,
+        "space_id": space_id,
+        "actor_id": actor_id,
+        "payload": payload,
+        "created_at": now,
+        "audience_id": audience_id,
+    }
     event_id = conn.execute(_APPEND, values).scalar_one()
-    return Event(event_id, type, space_id, actor_id, now, payload)
+    return Event(event_id, type, space_id, actor_id, now, payload, audience_id)
 
 
 def since(conn: Connection, after_id: int, *, limit: int) -> list[Event]:

@@ -241,3 +241,15 @@ def mentions_of(
     if before_post_id is not None:
         query = query.where(posts.c.id < before_post_id)
     return [Mention(*row) for row in conn.execute(query)]
+
+
+def readable_among(
+    conn: Connection, post_ids: Sequence[int], readable: sa.Select[tuple[int]]
+) -> list[tuple[int, int, int]]:
+    """(id, author, space) of the live posts among ``post_ids`` in readable spaces."""
+    if not post_ids:
+        return []
+    query = sa.select(posts.c.id, posts.c.author_id, posts.c.space_id).where(
+        posts.c.id.in_(post_ids), posts.c.deleted_at.is_(None), posts.c.space_id.in_(readable)
+    )
+    return [(row[0], row[1], row[2]) for row in conn.execute(query)]

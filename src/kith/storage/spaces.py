@@ -31,6 +31,7 @@ def from_row(row: RowMapping, prefix: str = "") -> Space:
         created_by=row[prefix + "created_by"],
         created_at=row[prefix + "created_at"],
         archived_at=row[prefix + "archived_at"],
+        seen_by_visible=bool(row[prefix + "seen_by_visible"]),
     )
 
 
@@ -226,3 +227,9 @@ def readable_space_ids(person_id: int) -> sa.Select[tuple[int]]:
     """A subquery of the ids of spaces whose content the person may read."""
     member_of = sa.select(space_members.c.space_id).where(space_members.c.person_id == person_id)
     return sa.select(spaces.c.id).where(sa.or_(spaces.c.visibility == "public", spaces.c.id.in_(member_of)))
+
+
+def member_space_ids(conn: Connection, person_id: int) -> set[int]:
+    """Ids of the spaces the person is a member of."""
+    query = sa.select(space_members.c.space_id).where(space_members.c.person_id == person_id)
+    return {row[0] for row in conn.execute(query)}

@@ -91,6 +91,8 @@ spaces = sa.Table(
     sa.Column("created_by", sa.Integer, sa.ForeignKey("people.id", ondelete="SET NULL")),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("archived_at", UTCDateTime),
+    # Whether members see who has seen a post (authors always do).
+    sa.Column("seen_by_visible", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.CheckConstraint("kind IN ('community', 'team', 'announcements')", name="kind_known"),
     sa.CheckConstraint("visibility IN ('public', 'private')", name="visibility_known"),
 )
@@ -185,6 +187,26 @@ events = sa.Table(
     sa.Column("actor_id", sa.Integer, sa.ForeignKey("people.id", ondelete="SET NULL")),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("payload", JSONType, nullable=False),
+    # Set for an event meant for one person only (their read pointer, receipts on their posts).
+    sa.Column("audience_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE")),
     sqlite_autoincrement=True,
 )
 sa.Index("ix_events_space_id", events.c.space_id, events.c.id)
+
+read_state = sa.Table(
+    "read_state",
+    metadata,
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("space_id", sa.Integer, sa.ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("last_read_post_id", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+post_seen = sa.Table(
+    "post_seen",
+    metadata,
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+)
+sa.Index("ix_post_seen_person_id", post_seen.c.person_id)

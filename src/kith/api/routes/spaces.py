@@ -23,7 +23,11 @@ router = APIRouter(tags=["spaces"], responses=ERROR_RESPONSES)
 
 
 def _out(view: SpaceView) -> SpaceOut:
-    return SpaceOut(**views.space(view.space, view.membership, view.member_count))
+    return SpaceOut(
+        **views.space(view.space, view.membership, view.member_count),
+        unread_count=view.unread_count,
+        last_read_post_id=view.last_read_post_id,
+    )
 
 
 def _member(m: Membership) -> MemberOut:

@@ -1,0 +1,175 @@
+"""The event stream: WebSocket and Server-Sent Events, resumable with ``since``.
+
+Authentication: the ``Authorization: Bearer`` header, or (for browsers, which cannot set
+headers on a WebSocket) a first message ``{"type": "auth", "token": "..."}`` within
+``AUTH_TIMEOUT`` seconds. Never a token in the URL, where logs would keep it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import StreamingResponse
+from starlette.websockets import WebSocketState
+
+from kith.actions import auth
+from kith.api.deps import AppDep, ViewerDep
+from kith.api.errors import ERROR_RESPONSES
+from kith.app import App
+from kith.domain import views
+from kith.domain.errors import KithError
+from kith.domain.models import Event, Viewer
+from kith.realtime.subscriber import Subscriber
+
+router = APIRouter(tags=["stream"])
+
+AUTH_TIMEOUT = 10.0
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_BAD_REQUEST = 4400
+CLOSE_LAGGING = 4008
+CLOSE_SIGNED_OUT = 4009
+CLOSE_GOING_AWAY = 1001
+
+
+def _frame(events: list[Event]) -> str:
+    return json.dumps({"type": "events", "events": [views.event(e) for e in events]}, separators=(",", ":"))
+
+
+@router.websocket("/stream")
+async def stream_websocket(websocket: WebSocket, since: int | None = None) -> None:
+    """The event stream over WebSocket; see docs/realtime.md for the protocol."""
+    app: App = websocket.app.state.kith
+    await websocket.accept()
+    if since is not None and since < 0:
+        await websocket.close(CLOSE_BAD_REQUEST, "since must be an event id")
+        return
+    viewer = await _websocket_viewer(app, websocket)
+    if viewer is None:
+        await websocket.close(CLOSE_UNAUTHORIZED, "sign in first: send a valid bearer token")
+        return
+    subscriber, replay = await app.dispatcher.attach(viewer.id, since)
+    receiver = asyncio.create_task(_receive(websocket, subscriber))
+    try:
+        async for page in replay:
+            await websocket.send_text(_frame(page))
+        await websocket.send_text(json.dumps({"type": "live", "last_event_id": subscriber.last_id}))
+        await _pump(websocket, subscriber)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        receiver.cancel()
+        app.dispatcher.detach(subscriber)
+    await _close(websocket, subscriber)
+
+
+async def _websocket_viewer(app: App, websocket: WebSocket) -> Viewer | None:
+    header = websocket.headers.get("authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if not token:
+        try:
+            first = json.loads(await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT))
+        except (TimeoutError, ValueError, WebSocketDisconnect, RuntimeError):
+            return None
+        token = str(first.get("token", "")) if isinstance(first, dict) and first.get("type") == "auth" else ""
+    if not token or len(token) > 256:
+        return None
+    try:
+        return await asyncio.to_thread(auth.access_viewer, app, token)
+    except KithError:
+        return None
+
+
+async def _pump(websocket: WebSocket, subscriber: Subscriber) -> None:
+    while not subscriber.done.is_set():
+        if subscriber.queue.empty():
+            waiter = asyncio.create_task(subscriber.queue.get())
+            done = asyncio.create_task(subscriber.done.wait())
+            finished, _ = await asyncio.wait({waiter, done}, return_when=asyncio.FIRST_COMPLETED)
+            done.cancel()
+            if waiter not in finished:
+                waiter.cancel()
+                break
+            batch = [waiter.result(), *subscriber.drain()]
+        else:
+            batch = subscriber.drain()
+        await websocket.send_text(_frame(batch))
+
+
+async def _receive(websocket: WebSocket, subscriber: Subscriber) -> None:
+    """Read what the client sends; a disconnect ends the stream."""
+    try:
+        while True:
+            await websocket.receive_text()
+    except (WebSocketDisconnect, RuntimeError):
+        subscriber.close("client went away")
+
+
+async def _close(websocket: WebSocket, subscriber: Subscriber) -> None:
+    if websocket.client_state is not WebSocketState.CONNECTED:
+        return
+    code = CLOSE_LAGGING if subscriber.overflowed else CLOSE_GOING_AWAY
+    reason = (subscriber.closed_reason or "")[:120]
+    if subscriber.closed_reason and "signed out" in subscriber.closed_reason:
+        code = CLOSE_SIGNED_OUT
+    with contextlib.suppress(RuntimeError):
+        await websocket.close(code, reason)
+
+
+@router.get(
+    "/stream/sse",
+    responses={**ERROR_RESPONSES, 200: {"content": {"text/event-stream": {}}, "description": "The stream."}},
+    response_model=None,
+)
+async def stream_sse(
+    request: Request,
+    app: AppDep,
+    viewer: ViewerDep,
+    since: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+) -> StreamingResponse:
+    """The event stream as Server-Sent Events; ``Last-Event-ID`` resumes it."""
+    if last_event_id is not None and last_event_id.isdigit():
+        since = int(last_event_id)
+    subscriber, replay = await app.dispatcher.attach(viewer.id, since)
+    return StreamingResponse(
+        _sse(app, request, subscriber, replay),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+def _sse_frames(events: list[Event]) -> str:
+    parts = []
+    for e in events:
+        data = json.dumps(views.event(e), separators=(",", ":"))
+        parts.append(f"id: {e.id}\nevent: {e.type}\ndata: {data}\n\n")
+    return "".join(parts)
+
+
+async def _sse(
+    app: App, request: Request, subscriber: Subscriber, replay: AsyncIterator[list[Event]]
+) -> AsyncIterator[str]:
+    heartbeat = app.settings.stream_heartbeat_seconds
+    try:
+        yield "retry: 2000\n\n"
+        async for page in replay:
+            yield _sse_frames(page)
+        yield f": live at {subscriber.last_id}\n\n"
+        while not subscriber.done.is_set():
+            try:
+                first = await asyncio.wait_for(subscriber.queue.get(), heartbeat)
+            except TimeoutError:
+                if await request.is_disconnected():
+                    break
+                yield ": ping\n\n"
+                continue
+            yield _sse_frames([first, *subscriber.drain()])
+        if subscriber.overflowed:
+            yield f"event: lagging\ndata: {json.dumps({'resume_since': subscriber.last_id})}\n\n"
+    finally:
+        app.dispatcher.detach(subscriber)

@@ -1,0 +1,1 @@
+"""How news of committed events crosses processes: ``memory`` (none) or ``redis``."""

@@ -1,0 +1,68 @@
+"""One open stream: whose it is, what they may see, and a bounded queue of live events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from kith.domain.models import Event
+from kith.domain.permissions import MEMBERSHIP_EVENTS, can_receive_event
+
+
+class Subscriber:
+    """A reader's stream. Live events wait in a bounded queue until the edge sends them.
+
+    ``last_id`` is the id of the last event handed to this reader (replayed or live);
+    anything at or below it is a duplicate and dropped, which is what makes the switch from
+    replay to live gap-free and duplicate-free. When the queue is full the subscriber is
+    marked ``overflowed`` and ``done`` is set: the edge closes the connection with a close
+    code that tells the client to resume with ``since=last_id``. Nothing is dropped
+    silently, and a slow reader never makes the dispatcher wait.
+    """
+
+    def __init__(self, person_id: int, member_of: Iterable[int], *, queue_size: int) -> None:
+        self.person_id = person_id
+        self.member_of: set[int] = set(member_of)
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=queue_size)
+        self.last_id = 0
+        self.overflowed = False
+        self.closed_reason: str | None = None
+        self.done = asyncio.Event()
+
+    def accepts(self, event: Event) -> bool:
+        """Whether this reader may see ``event``; tracks their own membership changes."""
+        if event.id <= self.last_id:
+            return False
+        visible = can_receive_event(self.person_id, self.member_of, event)
+        if event.type in MEMBERSHIP_EVENTS and event.payload.get("person_id") == self.person_id:
+            space_id = event.space_id
+            if space_id is not None:
+                if event.type == "member.removed":
+                    self.member_of.discard(space_id)
+                else:
+                    self.member_of.add(space_id)
+        return visible
+
+    def offer(self, event: Event) -> None:
+        """Queue a live event if the reader may see it; never blocks."""
+        if self.done.is_set() or not self.accepts(event):
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            self.close("the stream fell behind; resume with since=<last event id>")
+            return
+        self.last_id = event.id
+
+    def drain(self) -> list[Event]:
+        """Every event waiting now, in order."""
+        items: list[Event] = []
+        while not self.queue.empty():
+            items.append(self.queue.get_nowait())
+        return items
+
+    def close(self, reason: str) -> None:
+        if self.closed_reason is None:
+            self.closed_reason = reason
+        self.done.set()

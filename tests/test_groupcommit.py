@@ -1,0 +1,158 @@
+"""The write hot path: nested transactions, group commit, the write lock, queries per post."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from tests.conftest import FAST_HASHER, Actor, Factory, make_settings
+
+from kith.actions import posts, spaces, topics
+from kith.actions.events import emit, list_since
+from kith.api.groupcommit import GroupCommit
+from kith.app import App, build_app
+from kith.domain.errors import Forbidden, NotFound
+from kith.domain.models import Event, Post
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def heard(app: App) -> Iterator[list[Event]]:
+    received: list[Event] = []
+    unsubscribe = app.hub.subscribe(received.extend)
+    yield received
+    unsubscribe()
+
+
+def count(engine: sa.Engine, event_name: str) -> list[int]:
+    """A counter of the engine's ``event_name`` events (``commit``, ``before_cursor_execute``)."""
+    seen = [0]
+
+    def tick(*_args: Any) -> None:
+        seen[0] += 1
+
+    sa.event.listen(engine, event_name, tick)
+    return seen
+
+
+def test_a_nested_transaction_is_a_savepoint_published_with_the_outer_commit(
+    app: App, heard: list[Event]
+) -> None:
+    def fail() -> None:
+        with app.db.transaction() as failed:
+            emit(app, failed, "test.failed", space_id=None, actor_id=None, payload={})
+            raise RuntimeError("undo only me")
+
+    with app.db.transaction() as outer:
+        emit(app, outer, "test.outer", space_id=None, actor_id=None, payload={})
+        with pytest.raises(RuntimeError, match="only me"):
+            fail()
+        with app.db.transaction() as inner:
+            emit(app, inner, "test.inner", space_id=None, actor_id=None, payload={})
+        assert heard == []  # nothing is published before the outermost commit
+
+    assert [e.type for e in heard] == ["test.outer", "test.inner"]
+    assert [e.type for e in list_since(app, 0)] == ["test.outer", "test.inner"]
+
+
+def test_an_outer_rollback_takes_the_nested_work_and_its_events_with_it(app: App, heard: list[Event]) -> None:
+    def fail() -> None:
+        with app.db.transaction() as outer:
+            with app.db.transaction() as inner:
+                emit(app, inner, "test.inner", space_id=None, actor_id=None, payload={})
+            emit(app, outer, "test.outer", space_id=None, actor_id=None, payload={})
+            raise RuntimeError("undo everything")
+
+    with pytest.raises(RuntimeError, match="everything"):
+        fail()
+    assert heard == []
+    assert list_since(app, 0) == []
+
+
+@pytest.fixture
+def thread(app: App, make: Factory) -> tuple[Actor, Actor, int]:
+    """A member and a non-member of a public space with one topic."""
+    member, outsider = make.person("Member"), make.person("Outsider")
+    space = spaces.check_create_space(app, member.viewer, name="Floor").space
+    topic, _post = topics.check_create_topic(app, member.viewer, space.id, title="T", body="first")
+    return member, outsider, topic.id
+
+
+def test_concurrent_posts_share_one_commit_and_each_keeps_its_own_outcome(
+    app: App, thread: tuple[Actor, Actor, int], heard: list[Event]
+) -> None:
+    member, outsider, topic_id = thread
+    writes = GroupCommit(app)
+    commits = count(app.db.engine, "commit")
+
+    async def post(viewer: Actor, topic: int, text: str) -> Post:
+        return await writes.run(posts.check_create_post, app, viewer.viewer, topic, text)
+
+    async def together() -> list[Post | BaseException]:
+        return await asyncio.gather(
+            post(member, topic_id, "one"),
+            post(outsider, topic_id, "not a member"),  # public space: may read, not post
+            post(member, topic_id + 1000, "no such topic"),
+            post(member, topic_id, "two"),
+            return_exceptions=True,
+        )
+
+    one, forbidden, missing, two = asyncio.run(together())
+    written_by = commits[0]
+    assert isinstance(one, Post)
+    assert isinstance(two, Post)
+    assert isinstance(forbidden, Forbidden)
+    assert isinstance(missing, NotFound)
+    # on PostgreSQL the four run side by side on the thread pool, in no set order
+    assert sorted(e.payload["source"] for e in heard) == ["one", "two"]
+    listed = posts.list_posts(app, member.viewer, topic_id).items
+    assert sorted(p.source for p in listed) == ["first", "one", "two"]
+    if app.db.is_sqlite:
+        assert written_by == 1  # the four actions were written by one transaction
+
+
+def test_creating_a_post_takes_one_query_to_authenticate_and_five_to_write(
+    app: App, client: TestClient, thread: tuple[Actor, Actor, int]
+) -> None:
+    member, outsider, topic_id = thread
+    statements = count(app.db.engine, "before_cursor_execute")
+    body = {"body": f"hi @{outsider.person.handle}"}
+    response = client.post(f"{API}/topics/{topic_id}/posts", json=body, headers=member.headers)
+    assert response.status_code == 201, response.text
+    # token; then topic with space and membership, post, mentions, topic's count, event
+    # (PostgreSQL adds the advisory lock that orders the event log; BEGIN and COMMIT are
+    # not statements SQLAlchemy sees)
+    assert statements[0] == (6 if app.db.is_sqlite else 7)
+
+
+def test_writers_of_two_databases_on_one_file_take_turns(tmp_path: Path, sqlite_app: App) -> None:
+    """Two processes are two Databases on one file: the second writer waits for the first
+    to commit (on the file lock, not in SQLite's busy handler) and then succeeds."""
+    other = build_app(make_settings(sqlite_app.settings.database_url), hasher=FAST_HASHER)
+    first_open, order = threading.Event(), []
+
+    def first() -> None:
+        with sqlite_app.db.transaction() as tx:
+            first_open.set()
+            time.sleep(0.2)
+            emit(sqlite_app, tx, "test.first", space_id=None, actor_id=None, payload={})
+        order.append("first committed")
+
+    writer = threading.Thread(target=first)
+    writer.start()
+    first_open.wait()
+    with other.db.transaction() as tx:
+        order.append("second began")
+        emit(other, tx, "test.second", space_id=None, actor_id=None, payload={})
+    writer.join()
+    other.close()
+    assert order == ["first committed", "second began"]
+    assert [e.type for e in list_since(sqlite_app, 0)] == ["test.first", "test.second"]
