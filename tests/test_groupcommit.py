@@ -144,7 +144,8 @@ def test_writers_of_two_databases_on_one_file_take_turns(tmp_path: Path, sqlite_
             first_open.set()
             time.sleep(0.2)
             emit(sqlite_app, tx, "test.first", space_id=None, actor_id=None, payload={})
-        order.append("first committed")
+            # The last thing before the commit: the second writer may only begin after it.
+            order.append("first committing")
 
     writer = threading.Thread(target=first)
     writer.start()
@@ -154,5 +155,5 @@ def test_writers_of_two_databases_on_one_file_take_turns(tmp_path: Path, sqlite_
         emit(other, tx, "test.second", space_id=None, actor_id=None, payload={})
     writer.join()
     other.close()
-    assert order == ["first committed", "second began"]
+    assert order == ["first committing", "second began"]
     assert [e.type for e in list_since(sqlite_app, 0)] == ["test.first", "test.second"]
