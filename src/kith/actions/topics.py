@@ -18,6 +18,7 @@ from kith.domain import cursors, permissions, validate, views
 from kith.domain.errors import Forbidden, invalid
 from kith.domain.models import Membership, Page, Post, Space, Topic, Viewer
 from kith.storage import posts, topics
+from kith.storage.database import Tx
 
 TITLE_MAX = 300
 
@@ -121,16 +122,7 @@ def check_set_resolved(app: App, viewer: Viewer, topic_id: int, *, resolved: boo
         values: dict[str, object] = {"resolved": resolved}
         if not resolved:
             values["accepted_post_id"] = None
-        topic = topics.update(tx.conn, topic_id, values)
-        emit(
-            app,
-            tx,
-            "topic.updated",
-            space_id=topic.space_id,
-            actor_id=viewer.id,
-            payload=views.topic(topic),
-        )
-    return topic
+        return _update(app, tx, viewer, topic_id, values)
 
 
 def check_accept_answer(app: App, viewer: Viewer, topic_id: int, post_id: int | None) -> Topic:
@@ -153,15 +145,13 @@ def check_accept_answer(app: App, viewer: Viewer, topic_id: int, post_id: int | 
             if _first_post_id(tx.conn, topic_id) == post_id:
                 raise invalid("post_id", "the question itself cannot be its answer")
             values = {"accepted_post_id": post_id, "resolved": True, "is_question": True}
-        topic = topics.update(tx.conn, topic_id, values)
-        emit(
-            app,
-            tx,
-            "topic.updated",
-            space_id=topic.space_id,
-            actor_id=viewer.id,
-            payload=views.topic(topic),
-        )
+        return _update(app, tx, viewer, topic_id, values)
+
+
+def _update(app: App, tx: Tx, viewer: Viewer, topic_id: int, values: dict[str, object]) -> Topic:
+    """Change a topic and announce it with ``topic.updated``."""
+    topic = topics.update(tx.conn, topic_id, values)
+    emit(app, tx, "topic.updated", space_id=topic.space_id, actor_id=viewer.id, payload=views.topic(topic))
     return topic
 
 
