@@ -48,7 +48,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from kith.actions import auth, people
-from kith.actions.roster import check_import_roster, parse_roster
+from kith.actions.roster import COLUMNS, check_import_roster, parse_roster
 from kith.api.factory import create_api
 from kith.app import App, build_app
 from kith.config import Settings
@@ -59,18 +59,6 @@ T = TypeVar("T")
 PASSWORD = "bench password 1"  # noqa: S105 - a throwaway database
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 TARGET_SECONDS = 5.0
-COLUMNS = (
-    "email",
-    "name",
-    "title",
-    "department",
-    "location",
-    "manager_email",
-    "timezone",
-    "work_start",
-    "work_end",
-    "work_days",
-)
 OFFICES = (
     ("London", "Europe/London", "08:30", "17:00", "mon-fri"),
     ("New York", "America/New_York", "09:00", "17:30", "mon-fri"),

@@ -16,13 +16,15 @@ from kith.app import App
 
 
 @contextmanager
-def serving(app: App) -> Iterator[str]:
-    """Serve ``app`` (lifespan on: the stream follows the log) and yield its base URL."""
+def serving(app: App, *, lifespan: bool = True) -> Iterator[str]:
+    """Serve ``app`` and yield its base URL. With ``lifespan`` the stream follows the log."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_api(app), log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        create_api(app), log_level="warning", access_log=False, lifespan="on" if lifespan else "off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -26,19 +26,15 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 from tests.conftest import Factory
+from tests.live import serving
 
 from kith.actions import posts, spaces, topics
 from kith.api.factory import create_api
@@ -191,31 +187,14 @@ class Live:
 def live(app: App, make: Factory) -> Iterator[Live]:
     """The API of ``app``, seeded, served by Uvicorn on a free port of 127.0.0.1."""
     seeded = seed(app, make)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_api(app), log_level="warning", access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     collect = _Collect()
     loggers = [logging.getLogger(name) for name in ("kith", "uvicorn.error")]
     for logger in loggers:
         logger.addHandler(collect)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive(), "the server stopped while starting"
-        assert time.monotonic() < deadline, "the server did not start within 10 s"
-        time.sleep(0.01)
-    assert httpx.get(f"{url}/api/v1/health", timeout=5).status_code == 200
     try:
-        yield Live(url, seeded, collect)
+        with serving(app, lifespan=False) as url:
+            yield Live(url, seeded, collect)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         for logger in loggers:
             logger.removeHandler(collect)
 

@@ -34,6 +34,14 @@ def _until_live(ws: WebSocketTestSession) -> list[dict[str, Any]]:
         events.extend(frame["events"])
 
 
+def _at_least(ws: WebSocketTestSession, count: int) -> list[dict[str, Any]]:
+    """Read frames until ``count`` events have come (they may arrive in one frame or more)."""
+    events: list[dict[str, Any]] = []
+    while len(events) < count:
+        events += _next_events(ws)
+    return events
+
+
 def _next_events(ws: WebSocketTestSession) -> list[dict[str, Any]]:
     frame = json.loads(ws.receive_text())
     assert frame["type"] == "events", frame
@@ -47,9 +55,7 @@ def test_a_member_receives_a_post_live(client: TestClient, make: Factory) -> Non
     with client.websocket_connect("/api/v1/stream", headers=member.headers) as ws:
         _until_live(ws)
         created = _topic(client, owner, space_id, "Fresh news")
-        received = _next_events(ws)
-        while len(received) < 2:
-            received += _next_events(ws)
+        received = _at_least(ws, 2)
     assert [e["type"] for e in received] == ["topic.created", "post.created"]
     assert received[1]["payload"]["id"] == created["post"]["id"]
     assert received[0]["id"] < received[1]["id"]
@@ -76,9 +82,7 @@ def test_private_space_events_reach_members_only(client: TestClient, make: Facto
         _until_live(ws)
         _topic(client, owner, private_id, "Hidden plans")
         _topic(client, owner, public_id, "Open news")
-        received = _next_events(ws)
-        while len(received) < 2:
-            received += _next_events(ws)
+        received = _at_least(ws, 2)
     assert {e["space_id"] for e in received} == {public_id}
     assert "Hidden plans" not in json.dumps(received)
 
@@ -94,9 +98,7 @@ def test_removal_stops_delivery_and_joining_starts_it(client: TestClient, make: 
         added = _next_events(ws)
         assert [e["type"] for e in added] == ["member.added"]
         _topic(client, owner, space_id, "While a member")
-        seen = _next_events(ws)
-        while len(seen) < 2:
-            seen += _next_events(ws)
+        _at_least(ws, 2)
         client.delete(f"/api/v1/spaces/{space_id}/members/{member.id}", headers=owner.headers)
         removed = _next_events(ws)
         assert [e["type"] for e in removed] == ["member.removed"]
@@ -115,9 +117,7 @@ def test_resume_replays_exactly_what_was_missed(client: TestClient, make: Factor
     with client.websocket_connect("/api/v1/stream", headers=member.headers) as ws:
         _until_live(ws)
         topic = _topic(client, owner, space_id, "Before the drop")
-        first = _next_events(ws)
-        while len(first) < 2:
-            first += _next_events(ws)
+        first = _at_least(ws, 2)
     last_seen = first[-1]["id"]
     topic_id = topic["topic"]["id"]
     missed = [
