@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import FAST_HASHER, Factory, make_settings, truncate_all
 
 from kith.api.factory import create_api
-from kith.app import App, build_app
+from kith.app import App, Clock, build_app
 
 
 @dataclass
@@ -29,7 +29,7 @@ class MovableClock:
 
 
 @contextmanager
-def clocked_app(database_url: str, clock: MovableClock, **settings: Any) -> Iterator[App]:
+def clocked_app(database_url: str, clock: Clock, **settings: Any) -> Iterator[App]:
     """An App whose time is ``clock``, on the same database the ``app`` fixture would use."""
     kith = build_app(make_settings(database_url, **settings), clock=clock, hasher=FAST_HASHER)
     if kith.db.dialect == "postgresql":

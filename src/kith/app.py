@@ -17,6 +17,7 @@ from kith.config import Settings
 from kith.realtime.backends.redis import RedisNews
 from kith.realtime.dispatcher import Dispatcher
 from kith.realtime.hub import Hub
+from kith.realtime.presence import PresenceTracker
 from kith.storage.database import Database
 
 Clock = Callable[[], datetime]
@@ -37,6 +38,7 @@ class App:
     hasher: PasswordHasher = field(default_factory=PasswordHasher)
     dispatcher: Dispatcher = field(init=False)
     news: RedisNews | None = field(init=False, default=None)
+    presence: PresenceTracker = field(default_factory=PresenceTracker)
 
     def __post_init__(self) -> None:
         self.dispatcher = Dispatcher(

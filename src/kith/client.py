@@ -110,6 +110,18 @@ class KithClient:
     def mark_seen(self, post_ids: list[int]) -> list[int]:
         return list(self.request("POST", "/seen", {"post_ids": post_ids})["newly_seen"])
 
+    def presence(self, space_id: int) -> list[dict[str, Any]]:
+        """The presence of a space's members."""
+        return list(self.request("GET", "/presence", space=space_id)["people"])
+
+    def set_away(self, away: bool) -> dict[str, Any]:
+        return dict(self.request("PUT", "/presence/me", {"away": away}))
+
+    async def report_active(self) -> None:
+        """Tell the server over the open stream that the person is doing something."""
+        if self._connection is not None:
+            await self._connection.send(json.dumps({"type": "active"}))
+
     # the event stream
 
     async def stream(

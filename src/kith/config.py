@@ -60,6 +60,24 @@ class Settings(BaseSettings):
     stream_heartbeat_seconds: float = Field(
         default=15.0, gt=0, le=300, description="Seconds between heartbeats on an idle stream."
     )
+    stream_recheck_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="How often an open stream checks that its token is still valid.",
+    )
+    presence_flush_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="Presence changes are gathered and published this often."
+    )
+    presence_idle_seconds: int = Field(
+        default=300, ge=10, le=86_400, description="Seconds without activity after which a person is idle."
+    )
+    presence_ttl_seconds: int = Field(
+        default=90,
+        ge=10,
+        le=3600,
+        description="A process that has not renewed its connections for this long is taken as gone.",
+    )
     token_ttl_days: int = Field(default=30, ge=1, le=3650, description="Days a bearer token stays valid.")
     login_max_failures: int = Field(
         default=5,

@@ -41,12 +41,19 @@ async def get_token(
     return credentials.credentials
 
 
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def get_viewer(
-    app: Annotated[App, Depends(get_app)], token: Annotated[str, Depends(get_token)]
+    request: Request, app: Annotated[App, Depends(get_app)], token: Annotated[str, Depends(get_token)]
 ) -> Viewer:
     if len(token) > 256:
         raise Unauthorized("sign in first: the token is missing, expired or revoked")
-    return await call(app, auth.access_viewer, app, token)
+    viewer = await call(app, auth.access_viewer, app, token)
+    if request.method not in READS:
+        # Doing something is being here: presence notes it in memory, written with its next flush.
+        app.presence.active(viewer.id, app.clock())
+    return viewer
 
 
 async def call(app: App, action: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 
 import kith
+from kith.actions.presence import keep_presence
 from kith.api import errors
 from kith.api.groupcommit import GroupCommit
 from kith.api.routes import (
@@ -19,6 +22,7 @@ from kith.api.routes import (
     health,
     people,
     posts,
+    presence,
     receipts,
     roster,
     search,
@@ -55,9 +59,14 @@ def create_api(app: App) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         # The stream's dispatcher follows the event log in this event loop while we serve.
         await app.start_streaming()
+        keeping = asyncio.create_task(keep_presence(app), name="kith-presence")
         try:
             yield
         finally:
+            # Presence first: this process's people go offline while Redis still carries news.
+            keeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeping
             await app.stop_streaming()
 
     api = FastAPI(
@@ -72,7 +81,7 @@ def create_api(app: App) -> FastAPI:
     api.state.kith = app
     api.state.writes = GroupCommit(app)
     errors.install(api)
-    for module in (auth, roster, people, spaces, topics, posts, receipts, search, stream, health):
+    for module in (auth, roster, people, spaces, topics, posts, receipts, presence, search, stream, health):
         api.include_router(module.router, prefix=API_PREFIX)
 
     @api.get("/", include_in_schema=False)

@@ -352,6 +352,24 @@ class SeenIn(Strict):
     post_ids: Annotated[list[Id], Field(max_length=500)]
 
 
+class AwayIn(Strict):
+    away: bool
+
+
+class PresenceOut(BaseModel):
+    person_id: int
+    status: Literal["online", "idle", "away", "offline"]
+    away: bool
+    since: str | None
+    timezone: str
+    local_time: str
+    working_now: bool
+
+
+class PresenceList(BaseModel):
+    people: list[PresenceOut]
+
+
 class SeenOut(BaseModel):
     newly_seen: list[int]
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kith.domain.hours import format_days
+from kith.domain.hours import format_days, is_working, local_time
 from kith.domain.models import Event, Membership, Person, Post, Space, Topic
+from kith.domain.presence import PresenceState
 
 
 def iso(value: datetime | None) -> str | None:
@@ -96,6 +97,29 @@ def post(p: Post) -> dict[str, Any]:
         ]
         if not p.deleted
         else [],
+    }
+
+
+def presence_change(state: PresenceState) -> dict[str, Any]:
+    """What a ``presence.changed`` event says of one person: the part that changes by event."""
+    return {
+        "person_id": state.person_id,
+        "status": state.status,
+        "away": state.away,
+        "since": iso(state.since),
+    }
+
+
+def presence(state: PresenceState, p: Person, now: datetime) -> dict[str, Any]:
+    """A person's presence as ``GET /presence`` returns it: the event's part, plus their
+    time zone, local time and whether ``now`` is within their working hours (which move with
+    the clock, not by event)."""
+    local = local_time(p.timezone, now)
+    return {
+        **presence_change(state),
+        "timezone": p.timezone,
+        "local_time": local.replace(microsecond=0).isoformat(),
+        "working_now": is_working(p.hours, p.timezone, now),
     }
 
 

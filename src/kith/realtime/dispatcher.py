@@ -230,11 +230,6 @@ class Dispatcher:
                 if not group:
                     del self._by_space[space_id]
 
-    def close_person(self, person_id: int, reason: str) -> None:
-        """End every stream of a person (deactivated, signed out everywhere)."""
-        for subscriber in list(self._by_person.get(person_id, ())):
-            subscriber.close(reason)
-
     @property
     def connection_count(self) -> int:
         return len(self._everyone)

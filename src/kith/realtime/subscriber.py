@@ -27,6 +27,9 @@ class Subscriber:
         self.last_id = 0
         self.overflowed = False
         self.closed_reason: str | None = None
+        # Why the stream ended, for the edge's close code: "ending", "lagging",
+        # "signed_out" or "bad_request".
+        self.closed_kind: str | None = None
         self.done = asyncio.Event()
 
     def accepts(self, event: Event) -> bool:
@@ -34,6 +37,12 @@ class Subscriber:
         if event.id <= self.last_id:
             return False
         visible = can_receive_event(self.person_id, self.member_of, event)
+        if (
+            event.type == "person.updated"
+            and event.payload.get("id") == self.person_id
+            and event.payload.get("active") is False
+        ):
+            self.close("signed out: the account was deactivated", kind="signed_out")
         if event.type in MEMBERSHIP_EVENTS and event.payload.get("person_id") == self.person_id:
             space_id = event.space_id
             if space_id is not None:
@@ -51,7 +60,7 @@ class Subscriber:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             self.overflowed = True
-            self.close("the stream fell behind; resume with since=<last event id>")
+            self.close("the stream fell behind; resume with since=<last event id>", kind="lagging")
             return
         self.last_id = event.id
 
@@ -62,7 +71,9 @@ class Subscriber:
             items.append(self.queue.get_nowait())
         return items
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, *, kind: str = "ending") -> None:
+        """End the stream; the first reason given is the one the client hears."""
         if self.closed_reason is None:
             self.closed_reason = reason
+            self.closed_kind = kind
         self.done.set()

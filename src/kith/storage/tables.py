@@ -210,3 +210,29 @@ post_seen = sa.Table(
     sa.Column("seen_at", UTCDateTime, nullable=False),
 )
 sa.Index("ix_post_seen_person_id", post_seen.c.person_id)
+
+# Presence: what each person's connections say, shared by every server process.
+presence = sa.Table(
+    "presence",
+    metadata,
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    # The status last published: online, idle, away or offline.
+    sa.Column("status", sa.String(16), nullable=False, server_default="offline"),
+    # Set by the person ("away"), kept until they clear it.
+    sa.Column("away", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("last_active_at", UTCDateTime),
+    sa.Column("changed_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("status IN ('online', 'idle', 'away', 'offline')", name="status_known"),
+)
+
+# Open connections per server process and person, renewed by the process while it lives.
+presence_sessions = sa.Table(
+    "presence_sessions",
+    metadata,
+    sa.Column("process_id", sa.String(64), primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("connections", sa.Integer, nullable=False),
+    sa.Column("renewed_at", UTCDateTime, nullable=False),
+)
+sa.Index("ix_presence_sessions_person_id", presence_sessions.c.person_id)
+sa.Index("ix_presence_sessions_renewed_at", presence_sessions.c.renewed_at)

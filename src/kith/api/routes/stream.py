@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import random
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -25,6 +27,8 @@ from kith.domain import views
 from kith.domain.errors import KithError
 from kith.domain.models import Event, Viewer
 from kith.realtime.subscriber import Subscriber
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["stream"])
 
@@ -48,12 +52,17 @@ async def stream_websocket(websocket: WebSocket, since: int | None = None) -> No
     if since is not None and since < 0:
         await websocket.close(CLOSE_BAD_REQUEST, "since must be an event id")
         return
-    viewer = await _websocket_viewer(app, websocket)
-    if viewer is None:
+    signed_in = await _websocket_viewer(app, websocket)
+    if signed_in is None:
         await websocket.close(CLOSE_UNAUTHORIZED, "sign in first: send a valid bearer token")
         return
+    viewer, token = signed_in
     subscriber, replay = await app.dispatcher.attach(viewer.id, since)
-    receiver = asyncio.create_task(_receive(websocket, subscriber))
+    app.presence.connected(viewer.id, app.clock())
+    helpers = [
+        asyncio.create_task(_receive(app, websocket, subscriber)),
+        asyncio.create_task(_recheck(app, token, subscriber)),
+    ]
     try:
         async for page in replay:
             await websocket.send_text(_frame(page))
@@ -62,14 +71,19 @@ async def stream_websocket(websocket: WebSocket, since: int | None = None) -> No
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        receiver.cancel()
+        for task in helpers:
+            task.cancel()
         app.dispatcher.detach(subscriber)
+        app.presence.disconnected(viewer.id)
     await _close(websocket, subscriber)
 
 
-async def _websocket_viewer(app: App, websocket: WebSocket) -> Viewer | None:
-    header = websocket.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+def _bearer(header: str) -> str:
+    return header[7:].strip() if header.lower().startswith("bearer ") else ""
+
+
+async def _websocket_viewer(app: App, websocket: WebSocket) -> tuple[Viewer, str] | None:
+    token = _bearer(websocket.headers.get("authorization", ""))
     if not token:
         try:
             first = json.loads(await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT))
@@ -79,9 +93,23 @@ async def _websocket_viewer(app: App, websocket: WebSocket) -> Viewer | None:
     if not token or len(token) > 256:
         return None
     try:
-        return await asyncio.to_thread(auth.access_viewer, app, token)
+        return await asyncio.to_thread(auth.access_viewer, app, token), token
     except KithError:
         return None
+
+
+async def _recheck(app: App, token: str, subscriber: Subscriber) -> None:
+    """Now and then, check that the stream's token is still good (signed out elsewhere,
+    expired); a deactivated account is closed at once by its ``person.updated`` event."""
+    every = app.settings.stream_recheck_seconds
+    while not subscriber.done.is_set():
+        await asyncio.sleep(every * random.uniform(0.9, 1.1))
+        try:
+            await asyncio.to_thread(auth.access_viewer, app, token)
+        except KithError:
+            subscriber.close("signed out: the token is no longer valid", kind="signed_out")
+        except Exception:  # the database is unreachable for a moment: try again next time
+            log.warning("could not re-check a stream's token", exc_info=True)
 
 
 async def _pump(websocket: WebSocket, subscriber: Subscriber) -> None:
@@ -100,24 +128,39 @@ async def _pump(websocket: WebSocket, subscriber: Subscriber) -> None:
         await websocket.send_text(_frame(batch))
 
 
-async def _receive(websocket: WebSocket, subscriber: Subscriber) -> None:
-    """Read what the client sends; a disconnect ends the stream."""
+async def _receive(app: App, websocket: WebSocket, subscriber: Subscriber) -> None:
+    """Read what the client sends (``{"type": "active"}``: the person is doing something);
+    a disconnect ends the stream, and so does a message that is not one of ours."""
     try:
         while True:
-            await websocket.receive_text()
+            text = await websocket.receive_text()
+            try:
+                message = json.loads(text)
+            except ValueError:
+                message = None
+            kind = message.get("type") if isinstance(message, dict) else None
+            if kind == "active":
+                app.presence.active(subscriber.person_id, app.clock())
+            elif kind != "auth":  # a repeated auth message is harmless
+                subscriber.close('unknown message: send {"type": "active"}', kind="bad_request")
+                return
     except (WebSocketDisconnect, RuntimeError):
         subscriber.close("client went away")
+
+
+CLOSE_CODES = {
+    "lagging": CLOSE_LAGGING,
+    "signed_out": CLOSE_SIGNED_OUT,
+    "bad_request": CLOSE_BAD_REQUEST,
+}
 
 
 async def _close(websocket: WebSocket, subscriber: Subscriber) -> None:
     if websocket.client_state is not WebSocketState.CONNECTED:
         return
-    code = CLOSE_LAGGING if subscriber.overflowed else CLOSE_GOING_AWAY
-    reason = (subscriber.closed_reason or "")[:120]
-    if subscriber.closed_reason and "signed out" in subscriber.closed_reason:
-        code = CLOSE_SIGNED_OUT
+    code = CLOSE_CODES.get(subscriber.closed_kind or "", CLOSE_GOING_AWAY)
     with contextlib.suppress(RuntimeError):
-        await websocket.close(code, reason)
+        await websocket.close(code, (subscriber.closed_reason or "")[:120])
 
 
 @router.get(
@@ -136,8 +179,9 @@ async def stream_sse(
     if last_event_id is not None and last_event_id.isdigit():
         since = int(last_event_id)
     subscriber, replay = await app.dispatcher.attach(viewer.id, since)
+    token = _bearer(request.headers.get("authorization", ""))
     return StreamingResponse(
-        _sse(app, request, subscriber, replay),
+        _sse(app, request, subscriber, replay, token),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -152,9 +196,11 @@ def _sse_frames(events: list[Event]) -> str:
 
 
 async def _sse(
-    app: App, request: Request, subscriber: Subscriber, replay: AsyncIterator[list[Event]]
+    app: App, request: Request, subscriber: Subscriber, replay: AsyncIterator[list[Event]], token: str
 ) -> AsyncIterator[str]:
     heartbeat = app.settings.stream_heartbeat_seconds
+    app.presence.connected(subscriber.person_id, app.clock())
+    recheck = asyncio.create_task(_recheck(app, token, subscriber))
     try:
         yield "retry: 2000\n\n"
         async for page in replay:
@@ -171,5 +217,9 @@ async def _sse(
             yield _sse_frames([first, *subscriber.drain()])
         if subscriber.overflowed:
             yield f"event: lagging\ndata: {json.dumps({'resume_since': subscriber.last_id})}\n\n"
+        elif subscriber.closed_kind == "signed_out":
+            yield f"event: signed_out\ndata: {json.dumps({'reason': subscriber.closed_reason})}\n\n"
     finally:
+        recheck.cancel()
         app.dispatcher.detach(subscriber)
+        app.presence.disconnected(subscriber.person_id)
