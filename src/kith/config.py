@@ -100,6 +100,11 @@ class Settings(BaseSettings):
         le=1000,
         description="Threads per process for synchronous routes; 0: 4 on SQLite, 40 otherwise.",
     )
+    org_domains: str = Field(
+        default="",
+        max_length=2000,
+        description="The organisation's own e-mail domains, comma-separated; empty: those of the directory.",
+    )
     page_size_max: int = Field(default=200, ge=1, description="Largest page a list endpoint returns.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Server log level."

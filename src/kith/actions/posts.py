@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from kith.actions import interactions
 from kith.actions.access import access_post, access_topic
 from kith.actions.events import emit
 from kith.app import App
@@ -95,10 +96,12 @@ def insert_post(
     urgent: bool,
 ) -> Post:
     """Write a post in ``tx`` (permission already checked) and emit ``post.created``."""
+    reply_to_author: int | None = None
     if reply_to_id is not None:
         target = posts.get(tx.conn, reply_to_id, with_reactions=False)
         if target is None or target.topic_id != topic.id:
             raise invalid("reply_to_id", "must be a post in the same topic")
+        reply_to_author = target.author_id
     now = app.clock()
     post = posts.insert(
         tx.conn,
@@ -114,6 +117,7 @@ def insert_post(
         },
     )
     mentioned, everyone = _store_mentions(tx.conn, post, body.mentions, new=True)
+    interactions.record_post(tx, post, topic, mentioned, reply_to_author)
     topics.record_post(tx.conn, topic.id, now)
     payload = {**views.post(post), "mentions": sorted(mentioned), "mentions_space": everyone}
     emit(app, tx, "post.created", space_id=post.space_id, actor_id=viewer.id, payload=payload)
@@ -185,6 +189,8 @@ def check_react(app: App, viewer: Viewer, post_id: int, emoji: str, *, add: bool
             if add
             else posts.remove_reaction(tx.conn, post_id, viewer.id, name)
         )
+        if changed and add:
+            interactions.record_reaction(tx, post, viewer.id, now)
         if changed:
             payload = {
                 "post_id": post_id,

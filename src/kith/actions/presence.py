@@ -207,6 +207,7 @@ async def keep_presence(app: App) -> None:
     next_sweep = loop.time()
     try:
         while True:
+            await asyncio.sleep(flush_every)
             try:
                 if loop.time() >= next_sweep:
                     await asyncio.to_thread(sweep, app)
@@ -214,7 +215,6 @@ async def keep_presence(app: App) -> None:
                 await asyncio.to_thread(flush, app)
             except Exception:
                 log.warning("presence could not be written; trying again", exc_info=True)
-            await asyncio.sleep(flush_every)
     finally:
         with contextlib.suppress(Exception):
             await asyncio.shield(asyncio.to_thread(_final, app))

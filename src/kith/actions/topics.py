@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection
 
+from kith.actions import interactions
 from kith.actions.access import access_readable_space, access_topic
 from kith.actions.events import emit
 from kith.actions.posts import insert_post, prepare_body
@@ -145,6 +146,8 @@ def check_accept_answer(app: App, viewer: Viewer, topic_id: int, post_id: int | 
             if _first_post_id(tx.conn, topic_id) == post_id:
                 raise invalid("post_id", "the question itself cannot be its answer")
             values = {"accepted_post_id": post_id, "resolved": True, "is_question": True}
+            if topic.accepted_post_id != post_id:
+                interactions.record_answer(tx, topic, post, app.clock())
         return _update(app, tx, viewer, topic_id, values)
 
 

@@ -236,3 +236,53 @@ presence_sessions = sa.Table(
 )
 sa.Index("ix_presence_sessions_person_id", presence_sessions.c.person_id)
 sa.Index("ix_presence_sessions_renewed_at", presence_sessions.c.renewed_at)
+
+# The network: one row per interaction, never any content.
+import_runs = sa.Table(
+    "import_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("source", sa.String(500), nullable=False, server_default=""),
+    sa.Column("status", sa.String(16), nullable=False, server_default="running"),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("stats", JSONType, nullable=False),
+    sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("people.id", ondelete="SET NULL")),
+    sa.CheckConstraint("kind IN ('email', 'slack', 'edges')", name="kind_known"),
+    sa.CheckConstraint("status IN ('running', 'done', 'failed', 'undone')", name="status_known"),
+)
+
+interactions = sa.Table(
+    "interactions",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("target_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("weight", sa.Float, nullable=False, server_default="1"),
+    sa.Column("origin", sa.String(8), nullable=False),
+    # Where, never what: a Message-ID, a Slack channel and timestamp, a topic id.
+    sa.Column("context", sa.String(300), nullable=False, server_default=""),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("import_runs.id", ondelete="CASCADE")),
+    # For imported interactions: a digest of what makes one unique, so a re-import adds nothing.
+    sa.Column("dedupe_key", sa.String(32), unique=True),
+    sa.CheckConstraint("origin IN ('kith', 'email', 'slack', 'csv')", name="origin_known"),
+    sa.CheckConstraint("source_id <> target_id", name="not_self"),
+    sa.CheckConstraint("weight > 0", name="weight_positive"),
+)
+sa.Index("ix_interactions_at", interactions.c.at)
+sa.Index("ix_interactions_run_id", interactions.c.run_id)
+sa.Index("ix_interactions_source_id", interactions.c.source_id)
+sa.Index("ix_interactions_target_id", interactions.c.target_id)
+
+# People first met in an import (an address of the organisation not in the directory).
+discovered_people = sa.Table(
+    "discovered_people",
+    metadata,
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("import_runs.id", ondelete="CASCADE"), nullable=False),
+)
+sa.Index("ix_discovered_people_run_id", discovered_people.c.run_id)

@@ -1,0 +1,214 @@
+"""Interactions and import runs: the network's raw material, metadata only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from kith.domain.interactions import KINDS, ORIGINS
+from kith.storage.tables import discovered_people, import_runs, interactions, people, posts
+from kith.storage.types import UTCDateTime
+
+KIND_CODES = {kind: i for i, kind in enumerate(KINDS)}
+ORIGIN_CODES = {origin: i for i, origin in enumerate(ORIGINS)}
+
+
+# runs
+
+
+def create_run(conn: Connection, kind: str, source: str, now: datetime, created_by: int | None) -> int:
+    result = conn.execute(
+        sa.insert(import_runs)
+        .values(
+            kind=kind, source=source[:500], status="running", started_at=now, stats={}, created_by=created_by
+        )
+        .returning(import_runs.c.id)
+    )
+    return int(result.scalar_one())
+
+
+def finish_run(
+    conn: Connection, run_id: int, status: str, stats: dict[str, Any], now: datetime, error: str = ""
+) -> None:
+    conn.execute(
+        sa.update(import_runs)
+        .where(import_runs.c.id == run_id)
+        .values(status=status, stats=stats, finished_at=now, error=error[:2000])
+    )
+
+
+def get_run(conn: Connection, run_id: int) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(import_runs).where(import_runs.c.id == run_id)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def list_runs(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
+    query = sa.select(import_runs).order_by(import_runs.c.id.desc()).limit(limit)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def stale_runs(conn: Connection) -> list[int]:
+    """Runs that failed or never finished: their rows are to be removed."""
+    query = sa.select(import_runs.c.id).where(import_runs.c.status.in_(("running", "failed")))
+    return [row[0] for row in conn.execute(query)]
+
+
+def remove_run_rows(conn: Connection, run_id: int) -> tuple[int, int]:
+    """Delete a run's interactions, and the people it discovered that nothing else refers
+    to any more; returns (interactions, people) removed."""
+    removed = conn.execute(sa.delete(interactions).where(interactions.c.run_id == run_id)).rowcount or 0
+    found = [
+        row[0]
+        for row in conn.execute(
+            sa.select(discovered_people.c.person_id).where(discovered_people.c.run_id == run_id)
+        )
+    ]
+    gone = 0
+    for start in range(0, len(found), 500):
+        chunk = found[start : start + 500]
+        used = {
+            row[0]
+            for row in conn.execute(
+                sa.select(interactions.c.source_id)
+                .where(interactions.c.source_id.in_(chunk))
+                .union(sa.select(interactions.c.target_id).where(interactions.c.target_id.in_(chunk)))
+            )
+        }
+        unused = [p for p in chunk if p not in used]
+        if unused:
+            conn.execute(sa.delete(discovered_people).where(discovered_people.c.person_id.in_(unused)))
+            gone += conn.execute(sa.delete(people).where(people.c.id.in_(unused))).rowcount or 0
+    return removed, gone
+
+
+def mark_discovered(conn: Connection, person_ids: Iterable[int], run_id: int) -> None:
+    rows = [{"person_id": p, "run_id": run_id} for p in person_ids]
+    if rows:
+        conn.execute(sa.insert(discovered_people), rows)
+
+
+# interactions
+
+
+def insert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert interactions; imported ones whose ``dedupe_key`` is already there are skipped."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(
+        dialect.insert(interactions).on_conflict_do_nothing(index_elements=["dedupe_key"]), list(rows)
+    )
+
+
+def insert_post_ties(
+    conn: Connection,
+    *,
+    author_id: int,
+    at: datetime,
+    context: str,
+    ties: Sequence[tuple[int, str, float]],
+    earlier_in_topic: int | None,
+    earlier_weight: float,
+    earlier_max: int,
+) -> None:
+    """A post's ties in one statement: ``ties`` as ``(target, kind, weight)``, and with
+    ``earlier_in_topic`` a ``reply`` tie of ``earlier_weight`` to each of the last
+    ``earlier_max`` other people who posted in that topic (the post's hot path: one
+    statement, however many ties)."""
+    parts: list[sa.Select[int, str, float]] = [
+        sa.select(
+            sa.literal(target).label("target"),
+            sa.literal(kind).label("kind"),
+            sa.literal(weight).label("weight"),
+        )
+        for target, kind, weight in ties
+    ]
+    if earlier_in_topic is not None:
+        excluded = {author_id, *(target for target, _kind, _weight in ties)}
+        earlier = (
+            sa.select(
+                posts.c.author_id.label("target"),
+                sa.literal("reply").label("kind"),
+                sa.literal(earlier_weight).label("weight"),
+            )
+            .where(
+                posts.c.topic_id == earlier_in_topic,
+                posts.c.deleted_at.is_(None),
+                posts.c.author_id.not_in(excluded),
+            )
+            .group_by(posts.c.author_id)
+            .order_by(sa.func.max(posts.c.id).desc())
+            .limit(earlier_max)
+            .subquery()
+        )
+        parts.append(sa.select(earlier.c.target, earlier.c.kind, earlier.c.weight))
+    if not parts:
+        return
+    found = (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery()
+    rows = sa.select(
+        sa.literal(author_id),
+        found.c.target,
+        found.c.kind,
+        sa.literal(at, UTCDateTime()),
+        found.c.weight,
+        sa.literal("kith"),
+        sa.literal(context),
+    )
+    columns = ["source_id", "target_id", "kind", "at", "weight", "origin", "context"]
+    conn.execute(sa.insert(interactions).from_select(columns, rows))
+
+
+def count_for_run(conn: Connection, run_id: int) -> int:
+    query = sa.select(sa.func.count()).select_from(interactions).where(interactions.c.run_id == run_id)
+    return int(conn.execute(query).scalar_one())
+
+
+def usable() -> sa.ColumnElement[bool]:
+    """Interactions of Kith itself, or of imports that finished."""
+    done = sa.select(import_runs.c.id).where(import_runs.c.status == "done")
+    return sa.or_(interactions.c.run_id.is_(None), interactions.c.run_id.in_(done))
+
+
+def window(conn: Connection, since: datetime | None, until: datetime | None) -> dict[str, np.ndarray]:
+    """Every usable interaction in ``[since, until)``, as columns: ``source``, ``target``
+    (person ids), ``at`` (unix seconds), ``weight``, ``kind`` and ``origin`` (codes)."""
+    query = sa.select(
+        interactions.c.source_id,
+        interactions.c.target_id,
+        interactions.c.at,
+        interactions.c.weight,
+        interactions.c.kind,
+        interactions.c.origin,
+    ).where(usable())
+    if since is not None:
+        query = query.where(interactions.c.at >= since)
+    if until is not None:
+        query = query.where(interactions.c.at < until)
+    source: list[int] = []
+    target: list[int] = []
+    at: list[float] = []
+    weight: list[float] = []
+    kind: list[int] = []
+    origin: list[int] = []
+    result = conn.execution_options(yield_per=50_000).execute(query)
+    for s, t, when, w, k, o in result:
+        source.append(s)
+        target.append(t)
+        at.append(when.timestamp())
+        weight.append(w)
+        kind.append(KIND_CODES.get(k, -1))
+        origin.append(ORIGIN_CODES.get(o, -1))
+    return {
+        "source": np.asarray(source, dtype=np.int64),
+        "target": np.asarray(target, dtype=np.int64),
+        "at": np.asarray(at, dtype=np.float64),
+        "weight": np.asarray(weight, dtype=np.float64),
+        "kind": np.asarray(kind, dtype=np.int8),
+        "origin": np.asarray(origin, dtype=np.int8),
+    }
