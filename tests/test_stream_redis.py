@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -66,3 +67,34 @@ def test_a_post_on_one_server_reaches_a_reader_on_the_other(
     post_payload = received[1]["payload"]
     assert isinstance(post_payload, dict)
     assert post_payload["id"] == topic["post"]["id"]
+
+
+def test_a_reconnected_backend_makes_the_server_read_the_log_at_once(app: App, make: Factory) -> None:
+    """News lost while Redis was away: the backend's reconnect (``notify(0)``) makes the
+    server look at the end of the log at once, not at the next poll a minute later."""
+    settings = {"stream_poll_seconds": 60}
+    first = build_app(make_settings(app.settings.database_url, **settings), hasher=FAST_HASHER)
+    second = build_app(make_settings(app.settings.database_url, **settings), hasher=FAST_HASHER)
+    try:
+        owner, reader = make.person("Owner"), make.person("Reader")
+        with TestClient(create_api(first)) as a, TestClient(create_api(second)) as b:
+            space = a.post("/api/v1/spaces", json={"name": "Lost news"}, headers=owner.headers).json()
+            a.post(f"/api/v1/spaces/{space['id']}/join", headers=reader.headers)
+            with b.websocket_connect("/api/v1/stream", headers=reader.headers) as ws:
+                assert json.loads(ws.receive_text())["type"] == "live"
+                a.post(
+                    f"/api/v1/spaces/{space['id']}/topics",
+                    json={"title": "While Redis was down", "body": "missed news"},
+                    headers=owner.headers,
+                )
+                started = time.monotonic()
+                second.dispatcher.notify(0)  # what RedisNews does on reconnecting
+                types: list[str] = []
+                while "topic.created" not in types:
+                    types += [e["type"] for e in json.loads(ws.receive_text())["events"]]
+                waited = time.monotonic() - started
+        assert waited < 10, "delivered by the minute's poll, not at once"
+        assert types[0] == "space.created"  # the public space's news first, in log order
+    finally:
+        first.close()
+        second.close()

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 # Close codes after which reconnecting cannot help.
 FINAL_CLOSE_CODES = frozenset({4001, 4009, 4400})
@@ -153,6 +153,8 @@ class KithClient:
             except InvalidStatus as refused:
                 if refused.response.status_code in (401, 403):
                     raise StreamClosed(4001, "the server refused the stream") from None
+            except InvalidHandshake:
+                pass  # the connection broke during the handshake (a server dying): try again
             except OSError:
                 pass  # the server is away; try again shortly
             finally:

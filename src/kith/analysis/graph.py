@@ -75,11 +75,9 @@ class Network:
         return np.bincount(np.concatenate([self.u, self.v]), minlength=self.n).astype(np.int64)
 
     def node_strength(self) -> FloatArray:
-        return np.bincount(
-            np.concatenate([self.u, self.v]),
-            weights=np.concatenate([self.strength, self.strength]),
-            minlength=self.n,
-        )
+        ends = np.concatenate([self.u, self.v])
+        both = np.concatenate([self.strength, self.strength])
+        return np.bincount(ends, weights=both, minlength=self.n).astype(np.float64)
 
     def adjacency(self) -> list[dict[int, float]]:
         """Neighbours and strengths per node (for the algorithms that walk the graph)."""

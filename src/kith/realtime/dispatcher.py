@@ -48,6 +48,7 @@ class Dispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._lookups: set[asyncio.Future[None]] = set()
         self.listeners: list[Callable[[Sequence[Event]], None]] = []
 
     # lifecycle
@@ -79,9 +80,27 @@ class Dispatcher:
             self._loop.call_soon_threadsafe(self._news, list(events), events[-1].id)
 
     def notify(self, last_id: int) -> None:
-        """Another process says the log now reaches ``last_id`` (any thread)."""
-        if self._loop is not None:
+        """Another process says the log now reaches ``last_id`` (any thread); ``0`` means
+        "news may have been lost" (the backend reconnected): look at the log now."""
+        if self._loop is None:
+            return
+        if last_id > 0:
             self._loop.call_soon_threadsafe(self._news, [], last_id)
+        else:
+            self._loop.call_soon_threadsafe(self._look_now)
+
+    def _look_now(self) -> None:
+        task = asyncio.ensure_future(self._read_end())
+        self._lookups.add(task)
+        task.add_done_callback(self._lookups.discard)
+
+    async def _read_end(self) -> None:
+        try:
+            newest = await asyncio.to_thread(self._last_id)
+        except Exception:
+            log.warning("dispatcher could not read the end of the event log", exc_info=True)
+            return  # the periodic poll comes back
+        self._news([], newest)
 
     def _news(self, events: list[Event], last_id: int) -> None:
         for event in events:
