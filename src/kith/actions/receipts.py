@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from kith.actions import interactions
 from kith.actions.access import access_post, access_readable_space
 from kith.actions.events import emit
 from kith.app import App
@@ -92,10 +93,16 @@ def check_mark_seen(app: App, viewer: Viewer, post_ids: list[int]) -> list[int]:
         mine = {pid for pid, author, _space in found if author == viewer.id}
         new = receipts.record_seen(tx.conn, viewer.id, [pid for pid, _a, _s in found if pid not in mine], now)
         if new:
-            totals = receipts.seen_counts(tx.conn, new)
+            fresh_authors = {pid: author for pid, author, _space in found if pid in set(new)}
+            interactions.record_seen(tx, viewer.id, fresh_authors, now)
+            # The totals count the space's current members, as GET /posts/{id}/seen does; a
+            # sighting by someone outside the space (a public one) changes no total.
+            fresh, member_of = set(new), spaces.member_space_ids(tx.conn, viewer.id)
+            totals: dict[int, int] = {}
             by_author: dict[int, list[int]] = defaultdict(list)
-            for pid, author, _space in found:
-                if pid in totals:
+            for pid, author, space_id in found:
+                if pid in fresh and space_id in member_of:
+                    totals[pid] = len(receipts.seen_by_members(tx.conn, pid, space_id))
                     by_author[author].append(pid)
             for author, ids in by_author.items():
                 emit(

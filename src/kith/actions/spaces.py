@@ -3,6 +3,8 @@
 Published events: ``space.created``, ``space.updated``, ``space.archived``,
 ``member.added``, ``member.updated``, ``member.removed``; each carries the space id, so the
 stream shows private spaces' events to their members only.
+A public space's member count is seen by everyone but its member events reach its members
+only, so a change of that count also publishes ``space.updated``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from kith.domain.models import (
     Visibility,
 )
 from kith.storage import people, receipts, spaces
+from kith.storage.database import Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +120,7 @@ def check_create_space(
             "space.created",
             space_id=space.id,
             actor_id=viewer.id,
-            payload=views.space(space),
+            payload=views.space(space, member_count=1),
         )
         emit(
             app,
@@ -157,6 +160,7 @@ def check_update_space(
         values["kind"] = validate.choice("kind", SpaceKind, kind).value
     with app.db.transaction() as tx:
         space, membership = _managed(tx.conn, viewer, space_id)
+        count = spaces.member_counts(tx.conn, [space_id]).get(space_id, 0)
         if values:
             space = spaces.update(tx.conn, space_id, values)
             emit(
@@ -165,9 +169,8 @@ def check_update_space(
                 "space.updated",
                 space_id=space_id,
                 actor_id=viewer.id,
-                payload=views.space(space),
+                payload=views.space(space, member_count=count),
             )
-        count = spaces.member_counts(tx.conn, [space_id]).get(space_id, 0)
     return SpaceView(space, membership, count)
 
 
@@ -175,6 +178,7 @@ def do_archive_space(app: App, viewer: Viewer, space_id: int, *, archived: bool 
     """Archive (read-only from now on) or unarchive a space."""
     with app.db.transaction() as tx:
         space, membership = _managed(tx.conn, viewer, space_id)
+        count = spaces.member_counts(tx.conn, [space_id]).get(space_id, 0)
         if space.archived != archived:
             space = spaces.update(tx.conn, space_id, {"archived_at": app.clock() if archived else None})
             emit(
@@ -183,9 +187,8 @@ def do_archive_space(app: App, viewer: Viewer, space_id: int, *, archived: bool 
                 "space.archived" if archived else "space.updated",
                 space_id=space_id,
                 actor_id=viewer.id,
-                payload=views.space(space),
+                payload=views.space(space, member_count=count),
             )
-        count = spaces.member_counts(tx.conn, [space_id]).get(space_id, 0)
     return SpaceView(space, membership, count)
 
 
@@ -212,7 +215,7 @@ def check_add_member(
         else None
     )
     with app.db.transaction() as tx:
-        _managed(tx.conn, viewer, space_id)
+        space, _membership = _managed(tx.conn, viewer, space_id)
         person = people.get(tx.conn, person_id)
         if person is None:
             raise invalid("person_id", f"no person with id {person_id}")
@@ -234,13 +237,15 @@ def check_add_member(
                 actor_id=viewer.id,
                 payload=views.membership(membership),
             )
+            if not existed:
+                _announce_member_count(app, tx, viewer, space)
     return membership
 
 
 def check_remove_member(app: App, viewer: Viewer, space_id: int, person_id: int) -> None:
     """Owners and administrators remove anyone; everyone may remove themself (leave)."""
     with app.db.transaction() as tx:
-        _space, membership = access_space(tx.conn, viewer, space_id)
+        space, membership = access_space(tx.conn, viewer, space_id)
         if person_id != viewer.id and not permissions.can_manage_space(viewer, membership):
             raise Forbidden("only owners and administrators remove members")
         existing = spaces.get_membership(tx.conn, space_id, person_id)
@@ -257,6 +262,7 @@ def check_remove_member(app: App, viewer: Viewer, space_id: int, person_id: int)
             actor_id=viewer.id,
             payload=views.membership(existing),
         )
+        _announce_member_count(app, tx, viewer, space)
 
 
 def check_join(app: App, viewer: Viewer, space_id: int) -> Membership:
@@ -278,6 +284,7 @@ def check_join(app: App, viewer: Viewer, space_id: int) -> Membership:
             actor_id=viewer.id,
             payload=views.membership(membership),
         )
+        _announce_member_count(app, tx, viewer, space)
     return membership
 
 
@@ -304,6 +311,21 @@ def check_set_notification_level(app: App, viewer: Viewer, space_id: int, level:
             payload=views.membership(updated),
         )
     return updated
+
+
+def _announce_member_count(app: App, tx: Tx, viewer: Viewer, space: Space) -> None:
+    """A public space's member count changed: everyone sees it, but only members hear
+    member events, so the space itself is published again with the new count."""
+    if space.is_public:
+        count = spaces.member_counts(tx.conn, [space.id]).get(space.id, 0)
+        emit(
+            app,
+            tx,
+            "space.updated",
+            space_id=space.id,
+            actor_id=viewer.id,
+            payload=views.space(space, member_count=count),
+        )
 
 
 def _managed(conn: Connection, viewer: Viewer, space_id: int) -> tuple[Space, Membership | None]:

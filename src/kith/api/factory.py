@@ -81,7 +81,20 @@ def create_api(app: App) -> FastAPI:
     api.state.kith = app
     api.state.writes = GroupCommit(app)
     errors.install(api)
-    for module in (auth, roster, people, spaces, topics, posts, receipts, presence, search, stream, health):
+    routers = (
+        auth,
+        roster,
+        people,
+        spaces,
+        topics,
+        posts,
+        receipts,
+        presence,
+        search,
+        stream,
+        health,
+    )
+    for module in routers:
         api.include_router(module.router, prefix=API_PREFIX)
 
     @api.get("/", include_in_schema=False)
