@@ -19,7 +19,10 @@ people to fetch, and ``member.added`` for the reader itself means "load this spa
 Applying an event twice, or an older event after a newer fetch, changes nothing for good,
 so a client that resumes late (replaying everything since its snapshot) converges too.
 
-The gaps this found that the actions could not close are pinned at the end as strict xfails.
+Focused tests at the end hold the server to the cases this suite once found diverging: an
+administrator and the private spaces it sees without belonging to them, a public space
+turning private, seen counts when a member leaves, and a replay that crosses the reader's
+own member.added.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from conftest import Actor, Factory
@@ -76,6 +78,7 @@ REDUCED_TYPES = frozenset(
 )
 
 OWN_SPACE_FIELDS = ("my_role", "unread_count", "last_read_post_id")
+SPACE_EXTRAS = ("previous_visibility",)
 POST_EXTRAS = ("mentions", "mentions_space")
 JSON = dict[str, Any]
 
@@ -174,12 +177,11 @@ class State:
         self.posts: dict[int, JSON] = {}  # in those spaces
         self.seen: dict[int, int] = {}  # seen_count of my own posts there
 
-    def comparable(self, *, leave_out_spaces: frozenset[int] = frozenset()) -> JSON:
-        spaces = {k: v for k, v in self.spaces.items() if k not in leave_out_spaces}
+    def comparable(self) -> JSON:
         posts = {k: {**v, "reactions": _reactions_as_sets(v["reactions"])} for k, v in self.posts.items()}
         return {
             "people": self.people,
-            "spaces": spaces,
+            "spaces": self.spaces,
             "members": self.members,
             "topics": self.topics,
             "posts": posts,
@@ -293,9 +295,14 @@ class Viewer:
         elif kind == "people.imported":
             for person_id in payload["person_ids"]:
                 state.people[person_id] = self.rest.request("GET", f"/people/{person_id}")
+        elif noun == "space" and payload["visibility"] == "private" and not held and not self.is_admin:
+            # A public space turned private (its event says ``previous_visibility``): gone
+            # for me, who am no member.
+            state.spaces.pop(payload["id"], None)
         elif noun == "space":
             mine = state.spaces.get(payload["id"], dict.fromkeys(OWN_SPACE_FIELDS))
-            state.spaces[payload["id"]] = {**payload, **{f: mine[f] for f in OWN_SPACE_FIELDS}}
+            space = {k: v for k, v in payload.items() if k not in SPACE_EXTRAS}
+            state.spaces[payload["id"]] = {**space, **{f: mine[f] for f in OWN_SPACE_FIELDS}}
         elif noun == "member":
             if payload["person_id"] == self.me and kind == "member.removed":
                 self._left(space_id)
@@ -597,23 +604,10 @@ def run_scenario(world: World, viewers: dict[str, Viewer], stack: ExitStack) -> 
     return {"vault": vault, "den": den}
 
 
-def diverged(viewer: Viewer, *, unstreamed_private: bool = False) -> list[str]:
-    """How ``viewer``'s state differs from a fresh snapshot. With ``unstreamed_private``
-    an administrator's private spaces that it does not belong to are left out: it sees that
-    they exist, but the stream does not tell it about them (see the known gaps below)."""
+def diverged(viewer: Viewer) -> list[str]:
+    """How ``viewer``'s state differs from a fresh snapshot."""
     fresh = viewer.snapshot()
-    left_out = frozenset(
-        space_id
-        for space_id, space in fresh.spaces.items()
-        if unstreamed_private
-        and viewer.is_admin
-        and space["visibility"] == "private"
-        and space["my_role"] is None
-    )
-    held = viewer.state.comparable(leave_out_spaces=left_out)
-    return [
-        f"{viewer.name}: {line}" for line in differences(held, fresh.comparable(leave_out_spaces=left_out))
-    ]
+    return [f"{viewer.name}: {line}" for line in differences(viewer.state.comparable(), fresh.comparable())]
 
 
 def test_every_viewer_converges_to_a_fresh_snapshot(app: App, make: Factory) -> None:
@@ -627,17 +621,28 @@ def test_every_viewer_converges_to_a_fresh_snapshot(app: App, make: Factory) -> 
         for viewer in viewers.values():
             stack.callback(viewer.rest.close)
         ids = run_scenario(world, viewers, stack)
-        failures = [line for viewer in viewers.values() for line in diverged(viewer, unstreamed_private=True)]
+        failures = [line for viewer in viewers.values() for line in diverged(viewer)]
         assert not failures, "did not converge:\n" + "\n".join(failures)
 
     # Visibility along the way: Rex heard nothing of the private space after his removal;
-    # of Pat's private Den the others heard nothing before Pat made it public.
+    # of Pat's private Den the others heard nothing before Pat made it public, but the
+    # administrator, who sees that it exists, heard of the space itself (not its topic).
     rex_vault = [e["type"] for e in viewers["rex"].received if e["space_id"] == ids["vault"]]
     assert rex_vault[-1] == "member.removed"
     for name, viewer in viewers.items():
-        den = [e for e in viewer.received if e["space_id"] == ids["den"]]
-        if name != "pat":
-            assert [(e["type"], e["payload"]["visibility"]) for e in den] == [("space.updated", "public")]
+        if name == "pat":
+            continue
+        den = [
+            (e["type"], e["payload"]["visibility"]) for e in viewer.received if e["space_id"] == ids["den"]
+        ]
+        if name == "admin":
+            assert den[0] == ("space.created", "private"), den
+            assert den[-1] == ("space.updated", "public"), den
+            assert {kind for kind, _visibility in den} <= {"space.created", "space.updated"}, den
+        else:
+            assert den == [("space.updated", "public")]
+    admin_vault = {e["type"] for e in viewers["admin"].received if e["space_id"] == ids["vault"]}
+    assert admin_vault == {"space.updated"}, admin_vault
 
     exercised = {e["type"] for viewer in viewers.values() for e in viewer.received}
     required = (catalogue_types() | emitted_types()) - NOT_COVERED_HERE
@@ -647,10 +652,7 @@ def test_every_viewer_converges_to_a_fresh_snapshot(app: App, make: Factory) -> 
     )
 
 
-# Known gaps: convergence failures this suite found whose fix lies in the real-time layer
-# (kith.realtime, can_receive_event) or in storage, outside the actions and views. Each is
-# a strict xfail: when the gap is closed the test passes, fails as XPASS, and the marker
-# goes.
+# Cases this suite once found diverging, each closed in the real-time layer or in storage.
 
 
 @contextmanager
@@ -671,11 +673,6 @@ def follow(world: World, viewer: Viewer, stack: ExitStack) -> None:
     viewer.follow_until(marker)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an administrator sees private spaces it does not belong to (GET /spaces, members), "
-    "but can_receive_event and the dispatcher route their events to members only",
-)
 def test_gap_an_administrator_hears_of_private_spaces_it_manages(app: App, make: Factory) -> None:
     with one_viewer(app, make, "admin") as (world, admin, stack):
         admin.take_snapshot()
@@ -683,30 +680,35 @@ def test_gap_an_administrator_hears_of_private_spaces_it_manages(app: App, make:
         vault = world.space("olga", "Vault", "private")
         world.add("olga", vault, "mia")
         world.api("olga").request("PATCH", f"/spaces/{vault}", {"description": "Managed by admins"})
+        world.topic("olga", vault, "Secret plans", "Nothing for the administrator")
+        world.api("olga").request("DELETE", f"/spaces/{vault}/members/{world.id('mia')}")
         follow(world, admin, stack)
         assert diverged(admin) == []
+        # The space itself (with its member count), but nothing of its members or content.
+        heard = [e["type"] for e in admin.received if e["space_id"] == vault]
+        assert heard == ["space.created", "space.updated", "space.updated", "space.updated"], heard
+        assert "Secret plans" not in json.dumps(admin.received)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="when a public space turns private its space.updated reaches members only, so "
-    "non-members keep showing a space that no longer exists for them",
-)
 def test_gap_a_public_space_turning_private_disappears_for_non_members(app: App, make: Factory) -> None:
     with one_viewer(app, make, "mia") as (world, mia, stack):
         plaza = world.space("olga", "Plaza")
         mia.take_snapshot()
         mia.connect(stack)
-        world.api("olga").request("PATCH", f"/spaces/{plaza}", {"visibility": "private"})
+        changes = {"visibility": "private", "name": "Plaza (closed)", "description": "Members only"}
+        world.api("olga").request("PATCH", f"/spaces/{plaza}", changes)
         follow(world, mia, stack)
         assert diverged(mia) == []
+        assert plaza not in mia.state.spaces
+        # Mia heard that it went private, but not what else changed with it.
+        heard = [e for e in mia.received if e["space_id"] == plaza]
+        assert [(e["type"], e["payload"]["previous_visibility"]) for e in heard] == [
+            ("space.updated", "public")
+        ]
+        assert "closed" not in json.dumps(heard)
+        assert "Members only" not in json.dumps(heard)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /posts/{id}/seen counts the space's current members; when one who had seen "
-    "the post leaves, no receipts event tells the author (needs a storage query per removal)",
-)
 def test_gap_seen_counts_follow_members_leaving(app: App, make: Factory) -> None:
     with one_viewer(app, make, "mia") as (world, mia, stack):
         lobby = world.space("olga", "Lobby")
@@ -720,14 +722,19 @@ def test_gap_seen_counts_follow_members_leaving(app: App, make: Factory) -> None
         world.api("rex").request("POST", f"/spaces/{lobby}/leave")
         follow(world, mia, stack)
         assert diverged(mia) == []
+        # Rex saw it as a member: leaving does not unsee it.
+        assert mia.state.seen == {post: 1}
+        # Pat sees it from outside the (public) space: not counted; then as a member: counted.
+        world.api("pat").request("POST", "/seen", {"post_ids": [post]})
+        follow(world, mia, stack)
+        assert mia.state.seen == {post: 1}
+        world.api("pat").request("POST", f"/spaces/{lobby}/join")
+        world.api("pat").request("POST", "/seen", {"post_ids": [post]})
+        follow(world, mia, stack)
+        assert mia.state.seen == {post: 2}
+        assert diverged(mia) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a replay filters by the reader's membership at connection time, not at each "
-    "event's time: someone added to a private space who resumes from before that receives "
-    "the space's earlier events (docs: delivery starts from the member.added event on)",
-)
 def test_gap_a_replay_starts_a_private_space_at_the_readers_member_added(app: App, make: Factory) -> None:
     with one_viewer(app, make, "nia") as (world, nia, stack):
         vault = world.space("olga", "Vault", "private")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,7 +18,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from tests.conftest import Actor, Factory
 
-from kith.domain.models import Role
+from kith.domain.models import Event, Role
+from kith.domain.permissions import can_receive_event
 
 API = "/api/v1"
 MISSING = 999_999
@@ -487,3 +489,45 @@ def test_only_admins_create_and_update_people(client: TestClient, make: Factory)
         ok(call(client, world.admin, "PATCH", f"/people/{created['id']}", {"title": "Lead"}))["title"]
         == "Lead"
     )
+
+
+# The stream's rule (can_receive_event) against the REST rules: a space's own events go to
+# whoever may see the space, the rest of a space's events to its members.
+
+SPACE_ID, ME, OTHER = 7, 1, 2
+
+
+def _event(kind: str, visibility: str, *, previous: str | None = None, person_id: int = OTHER) -> Event:
+    payload: dict[str, Any] = {"id": SPACE_ID, "visibility": visibility}
+    if previous is not None:
+        payload["previous_visibility"] = previous
+    if kind.startswith("member."):
+        payload = {"space_id": SPACE_ID, "person_id": person_id, "role": "member"}
+    return Event(1, kind, SPACE_ID, OTHER, datetime(2026, 1, 1, tzinfo=UTC), payload)
+
+
+@pytest.mark.parametrize("kind", ["space.created", "space.updated", "space.archived"])
+def test_a_spaces_own_events_follow_who_may_see_it(kind: str) -> None:
+    private, public = _event(kind, "private"), _event(kind, "public")
+    assert can_receive_event(ME, {SPACE_ID}, private)
+    assert can_receive_event(ME, set(), private, is_admin=True)
+    assert not can_receive_event(ME, set(), private)
+    assert can_receive_event(ME, set(), public)
+    # Turning private reaches everyone who saw it; turning public, everyone who sees it now.
+    assert can_receive_event(ME, set(), _event(kind, "private", previous="public"))
+    assert can_receive_event(ME, set(), _event(kind, "public", previous="private"))
+
+
+@pytest.mark.parametrize(
+    "kind", ["member.added", "member.updated", "topic.created", "post.created", "reaction.added"]
+)
+def test_the_rest_of_a_private_space_reaches_its_members_only(kind: str) -> None:
+    event = _event(kind, "private")
+    assert can_receive_event(ME, {SPACE_ID}, event)
+    assert not can_receive_event(ME, set(), event)
+    assert not can_receive_event(ME, set(), event, is_admin=True)  # admins read content as members
+
+
+def test_ones_own_membership_change_reaches_oneself() -> None:
+    assert can_receive_event(ME, set(), _event("member.removed", "private", person_id=ME))
+    assert not can_receive_event(ME, set(), _event("member.removed", "private", person_id=OTHER))

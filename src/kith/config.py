@@ -105,6 +105,27 @@ class Settings(BaseSettings):
         max_length=2000,
         description="The organisation's own e-mail domains, comma-separated; empty: those of the directory.",
     )
+    import_max_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1024,
+        description="Largest file `POST /api/v1/imports` accepts, in bytes.",
+    )
+    min_group_size: int = Field(
+        default=5, ge=2, le=1000, description="Aggregates about fewer people than this are suppressed."
+    )
+    person_level_analysis: bool = Field(
+        default=False,
+        description="Whether analysts and admins may see person-level analysis results (always logged).",
+    )
+    analysis_window_days: int = Field(
+        default=180, ge=1, le=3650, description="Days of interactions an analysis looks at by default."
+    )
+    analysis_half_life_days: float = Field(
+        default=60.0, gt=0, le=3650, description="Half-life of a tie's strength, in days."
+    )
+    analysis_min_strength: float = Field(
+        default=1.0, ge=0, le=1000, description="Ties weaker than this are left out of the network."
+    )
     page_size_max: int = Field(default=200, ge=1, description="Largest page a list endpoint returns.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Server log level."

@@ -5,9 +5,16 @@ count is the live posts by others after it. A seen receipt is written when a pos
 actually on someone's screen, once per person and post, at the first sighting: nothing is
 written per recipient when a post is sent (architecture rule 7).
 
+A post's seen count is the number of people who have seen it while members of its space:
+a sighting counts from the first time the person sees the post as a member, and stays
+counted if they leave the space later (they did see it). So a count only ever grows, and
+only a report of sightings grows it: REST and events agree without anything to publish
+when someone leaves. A non-member's sighting of a public space's post is recorded (for the
+interaction graph) but counts only once they see the post again as a member.
+
 Published events, all personal (``audience_id``): ``read.updated`` to the reader (so that
 their other devices follow), and ``receipts.added`` to each author whose posts were newly
-seen, one event per author per report, carrying the new totals.
+seen by members, one event per author per report, carrying the new totals.
 """
 
 from __future__ import annotations
@@ -37,7 +44,8 @@ class ReadState:
 
 @dataclass(frozen=True, slots=True)
 class SeenSummary:
-    """Who has seen a post: counts for every reader, names only where they may see them."""
+    """Who has seen a post (while a member of its space): counts for every reader, names
+    only where they may see them. ``member_count`` is the space's members now."""
 
     post_id: int
     member_count: int
@@ -90,19 +98,25 @@ def check_mark_seen(app: App, viewer: Viewer, post_ids: list[int]) -> list[int]:
         found = post_store.readable_among(
             tx.conn, sorted(set(post_ids)), spaces.readable_space_ids(viewer.id)
         )
-        mine = {pid for pid, author, _space in found if author == viewer.id}
-        new = receipts.record_seen(tx.conn, viewer.id, [pid for pid, _a, _s in found if pid not in mine], now)
+        others = [(pid, author, space_id) for pid, author, space_id in found if author != viewer.id]
+        member_of = spaces.member_space_ids(tx.conn, viewer.id) if others else set()
+        new, counted = receipts.record_seen(
+            tx.conn,
+            viewer.id,
+            [pid for pid, _a, _s in others],
+            now,
+            as_member=[pid for pid, _a, space_id in others if space_id in member_of],
+        )
         if new:
-            fresh_authors = {pid: author for pid, author, _space in found if pid in set(new)}
+            fresh_authors = {pid: author for pid, author, _space in others if pid in set(new)}
             interactions.record_seen(tx, viewer.id, fresh_authors, now)
-            # The totals count the space's current members, as GET /posts/{id}/seen does; a
-            # sighting by someone outside the space (a public one) changes no total.
-            fresh, member_of = set(new), spaces.member_space_ids(tx.conn, viewer.id)
-            totals: dict[int, int] = {}
+        if counted:
+            # The totals count those who saw the post as members, as GET /posts/{id}/seen
+            # does; a sighting from outside the space (a public one) changes no total.
+            totals = receipts.seen_counts(tx.conn, counted)
             by_author: dict[int, list[int]] = defaultdict(list)
-            for pid, author, space_id in found:
-                if pid in fresh and space_id in member_of:
-                    totals[pid] = len(receipts.seen_by_members(tx.conn, pid, space_id))
+            for pid, author, _space in others:
+                if pid in totals:
                     by_author[author].append(pid)
             for author, ids in by_author.items():
                 emit(
@@ -118,12 +132,12 @@ def check_mark_seen(app: App, viewer: Viewer, post_ids: list[int]) -> list[int]:
 
 
 def get_seen(app: App, viewer: Viewer, post_id: int) -> SeenSummary:
-    """How many of the space's members have seen a post, and when; who, for the author
-    (and for every reader in spaces that show it)."""
+    """How many people have seen a post as members of its space, and when; who, for the
+    author (and for every reader in spaces that show it)."""
     with app.db.read() as conn:
         post, space, _membership = access_post(conn, viewer, post_id)
         member_count = spaces.member_counts(conn, [space.id]).get(space.id, 0)
-        seen = receipts.seen_by_members(conn, post_id, space.id)
+        seen = receipts.seen_by(conn, post_id)
         show_who = post.author_id == viewer.id or space.seen_by_visible
     times = [at for _pid, at in seen]
     return SeenSummary(

@@ -2,9 +2,15 @@
 
 Published events: ``space.created``, ``space.updated``, ``space.archived``,
 ``member.added``, ``member.updated``, ``member.removed``; each carries the space id, so the
-stream shows private spaces' events to their members only.
-A public space's member count is seen by everyone but its member events reach its members
-only, so a change of that count also publishes ``space.updated``.
+stream shows a private space's events to its members only, and its ``space.*`` events also
+to the administrators, who see that it exists.
+A space's member count is seen by everyone who sees the space (everyone for a public space,
+administrators for every space) but its member events reach its members only, so a change
+of that count also publishes ``space.updated``.
+A ``space.updated`` that changes the visibility says so in ``previous_visibility``: the event
+that turns a public space private reaches everyone who saw it, so that they drop it, and
+carries nothing of the space that they had not seen (other changes made with it follow in a
+second ``space.updated``, for those who still see the space).
 """
 
 from __future__ import annotations
@@ -161,16 +167,19 @@ def check_update_space(
     with app.db.transaction() as tx:
         space, membership = _managed(tx.conn, viewer, space_id)
         count = spaces.member_counts(tx.conn, [space_id]).get(space_id, 0)
-        if values:
-            space = spaces.update(tx.conn, space_id, values)
-            emit(
-                app,
-                tx,
-                "space.updated",
-                space_id=space_id,
-                actor_id=viewer.id,
-                payload=views.space(space, member_count=count),
-            )
+        previous = space.visibility.value
+        turns = values.get("visibility", previous) != previous
+        steps = [values] if values else []
+        if turns and values["visibility"] == Visibility.PRIVATE.value and len(values) > 1:
+            # Non-members hear of the change to private (to drop the space), but not of
+            # what else changed with it: that follows for those who still see the space.
+            steps = [{"visibility": values.pop("visibility")}, values]
+        for step in steps:
+            space = spaces.update(tx.conn, space_id, step)
+            payload = views.space(space, member_count=count)
+            if turns and "visibility" in step:
+                payload["previous_visibility"] = previous
+            emit(app, tx, "space.updated", space_id=space_id, actor_id=viewer.id, payload=payload)
     return SpaceView(space, membership, count)
 
 
@@ -314,18 +323,18 @@ def check_set_notification_level(app: App, viewer: Viewer, space_id: int, level:
 
 
 def _announce_member_count(app: App, tx: Tx, viewer: Viewer, space: Space) -> None:
-    """A public space's member count changed: everyone sees it, but only members hear
-    member events, so the space itself is published again with the new count."""
-    if space.is_public:
-        count = spaces.member_counts(tx.conn, [space.id]).get(space.id, 0)
-        emit(
-            app,
-            tx,
-            "space.updated",
-            space_id=space.id,
-            actor_id=viewer.id,
-            payload=views.space(space, member_count=count),
-        )
+    """A space's member count changed: everyone who sees the space sees the count (everyone
+    for a public space, the administrators for a private one), but only members hear member
+    events, so the space itself is published again with the new count."""
+    count = spaces.member_counts(tx.conn, [space.id]).get(space.id, 0)
+    emit(
+        app,
+        tx,
+        "space.updated",
+        space_id=space.id,
+        actor_id=viewer.id,
+        payload=views.space(space, member_count=count),
+    )
 
 
 def _managed(conn: Connection, viewer: Viewer, space_id: int) -> tuple[Space, Membership | None]:

@@ -78,20 +78,40 @@ SPACE_METADATA_EVENTS = frozenset({"space.created", "space.updated", "space.arch
 MEMBERSHIP_EVENTS = frozenset({"member.added", "member.updated", "member.removed"})
 
 
-def can_receive_event(person_id: int, member_of: frozenset[int] | set[int], event: Event) -> bool:
-    """May the stream of ``person_id``, a member of the spaces ``member_of``, carry ``event``?
+def space_event_is_public(event: Event) -> bool:
+    """Whether a space's own event (``space.*``) is about a space that is public, or was
+    public until this very event (``previous_visibility``): then everyone saw the space
+    before it or sees it after it, and must hear of it, if only to drop it from view."""
+    payload = event.payload
+    return payload.get("visibility") == "public" or payload.get("previous_visibility") == "public"
 
-    Personal events go to their one person; organisation-wide events (no space) to all;
-    a space's events to its members; the existence of public spaces to everyone; and a
-    change to one's own membership to oneself (so that a removal reaches the person
-    removed, and is the last thing they hear of a private space).
+
+def can_receive_event(
+    person_id: int, member_of: frozenset[int] | set[int], event: Event, *, is_admin: bool = False
+) -> bool:
+    """May the stream of ``person_id``, a member of the spaces ``member_of`` (an
+    administrator with ``is_admin``), carry ``event``?
+
+    The stream carries what the REST API shows the reader, for the objects a client holds:
+
+    - a personal event goes to its one person; an organisation-wide one (no space) to all;
+    - a space's own events (``space.*``: its name, settings and member count) follow
+      :func:`can_see_space`: members, everyone for a public space (and for the event that
+      turns a public space private, so that non-members learn it is gone), and
+      administrators for every space;
+    - everything else of a space (members, topics, posts, reactions, presence) goes to its
+      members only. Like a non-member of a public space, an administrator who is no member
+      of a private space may fetch its member list but does not hold it, and reads none of
+      its content (:func:`can_read_space`);
+    - a change to one's own membership goes to oneself, so that ``member.removed`` reaches
+      the person removed, as the last thing they hear of a private space.
     """
     if event.audience_id is not None:
         return event.audience_id == person_id
     if event.space_id is None or event.space_id in member_of:
         return True
     if event.type in SPACE_METADATA_EVENTS:
-        return event.payload.get("visibility") == "public"
+        return is_admin or space_event_is_public(event)
     if event.type in MEMBERSHIP_EVENTS:
         return event.payload.get("person_id") == person_id
     return False

@@ -8,8 +8,9 @@ up to which every event has been offered to every live subscriber, and reads the
 there when the events it holds do not follow on without a gap. The event log is the source
 of truth; news only says "there is more".
 
-Fan-out follows connected members: subscribers are indexed by space and by person, so an
-event touches only the streams that may see it.
+Fan-out follows connected members: subscribers are indexed by space and by person (and
+administrators apart, who hear of every space), so an event touches only the streams that
+may see it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 
 from kith.domain.models import Event
-from kith.domain.permissions import MEMBERSHIP_EVENTS, SPACE_METADATA_EVENTS
+from kith.domain.permissions import MEMBERSHIP_EVENTS, SPACE_METADATA_EVENTS, space_event_is_public
 from kith.realtime.subscriber import Subscriber
 from kith.storage import events as event_store
 from kith.storage import spaces as space_store
@@ -45,6 +46,7 @@ class Dispatcher:
         self._everyone: set[Subscriber] = set()
         self._by_space: dict[int, set[Subscriber]] = defaultdict(set)
         self._by_person: dict[int, set[Subscriber]] = defaultdict(set)
+        self._admins: set[Subscriber] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -174,9 +176,13 @@ class Dispatcher:
     def _audience(self, event: Event) -> list[Subscriber]:
         if event.audience_id is not None:
             return list(self._by_person.get(event.audience_id, ()))
-        if event.space_id is None or event.type in SPACE_METADATA_EVENTS:
+        if event.space_id is None:
             return list(self._everyone)
         found = set(self._by_space.get(event.space_id, ()))
+        if event.type in SPACE_METADATA_EVENTS:
+            # A public space (or one turning private) for all; a private one for its
+            # members and the administrators.
+            return list(self._everyone) if space_event_is_public(event) else list(found | self._admins)
         if event.type in MEMBERSHIP_EVENTS:
             found |= self._by_person.get(int(event.payload.get("person_id", 0)), set())
         return list(found)
@@ -195,7 +201,7 @@ class Dispatcher:
     # subscribers
 
     async def attach(
-        self, person_id: int, since: int | None
+        self, person_id: int, since: int | None, *, is_admin: bool = False
     ) -> tuple[Subscriber, AsyncIterator[list[Event]]]:
         """Open a stream for ``person_id``; replay the log after ``since``, then go live.
 
@@ -203,11 +209,18 @@ class Dispatcher:
         registered for live events exactly when the replay has reached ``position``, with
         no ``await`` between the check and the registration, so no event falls between
         the two and none arrives twice (Zulip's register-then-fetch, without a window).
+
+        The reader's memberships are taken as they were at ``since`` (without ``since``:
+        at ``position`` now), and the subscriber follows their changes event by event
+        through the replay, so that a space's events reach the reader from their
+        ``member.added`` up to their ``member.removed``, replayed as live. ``is_admin`` is
+        the reader's role, looked up by the caller when it checked the token.
         """
-        member_of = await asyncio.to_thread(self._member_of, person_id)
-        subscriber = Subscriber(person_id, member_of, queue_size=self.queue_size)
-        if since is None or since >= self.position:
-            subscriber.last_id = max(self.position, since or 0)
+        start = self.position if since is None else since
+        member_of = await asyncio.to_thread(self._member_of_at, person_id, start)
+        subscriber = Subscriber(person_id, member_of, queue_size=self.queue_size, is_admin=is_admin)
+        subscriber.last_id = start
+        if start >= self.position:
             self._register(subscriber)
 
             async def nothing() -> AsyncIterator[list[Event]]:
@@ -215,7 +228,8 @@ class Dispatcher:
                 yield
 
             return subscriber, nothing()
-        subscriber.last_id = since
+        # Also without ``since``: the dispatcher moved on while the memberships were read,
+        # so the few events since ``start`` are replayed, none lost at the switch.
         return subscriber, self._replay(subscriber)
 
     async def _replay(self, subscriber: Subscriber) -> AsyncIterator[list[Event]]:
@@ -234,11 +248,14 @@ class Dispatcher:
     def _register(self, subscriber: Subscriber) -> None:
         self._everyone.add(subscriber)
         self._by_person[subscriber.person_id].add(subscriber)
+        if subscriber.is_admin:
+            self._admins.add(subscriber)
         for space_id in subscriber.member_of:
             self._by_space[space_id].add(subscriber)
 
     def detach(self, subscriber: Subscriber) -> None:
         self._everyone.discard(subscriber)
+        self._admins.discard(subscriber)
         self._by_person.get(subscriber.person_id, set()).discard(subscriber)
         if not self._by_person.get(subscriber.person_id, True):
             del self._by_person[subscriber.person_id]
@@ -264,6 +281,6 @@ class Dispatcher:
             page = event_store.since(conn, after, limit=PAGE)
         return [e for e in page if upto is None or e.id <= upto]
 
-    def _member_of(self, person_id: int) -> set[int]:
+    def _member_of_at(self, person_id: int, event_id: int) -> set[int]:
         with self.db.read() as conn:
-            return space_store.member_space_ids(conn, person_id)
+            return space_store.member_space_ids_at(conn, person_id, event_id)

@@ -20,9 +20,16 @@ class Subscriber:
     silently, and a slow reader never makes the dispatcher wait.
     """
 
-    def __init__(self, person_id: int, member_of: Iterable[int], *, queue_size: int) -> None:
+    def __init__(
+        self, person_id: int, member_of: Iterable[int], *, queue_size: int, is_admin: bool = False
+    ) -> None:
         self.person_id = person_id
         self.member_of: set[int] = set(member_of)
+        # The reader's role when the stream opened. Roles are not in the event log; the
+        # edge re-reads the role when ``role_check`` is set (the reader's own
+        # ``person.updated`` passed) and now and then, and ends the stream if it changed.
+        self.is_admin = is_admin
+        self.role_check = asyncio.Event()
         self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=queue_size)
         self.last_id = 0
         self.overflowed = False
@@ -33,16 +40,20 @@ class Subscriber:
         self.done = asyncio.Event()
 
     def accepts(self, event: Event) -> bool:
-        """Whether this reader may see ``event``; tracks their own membership changes."""
+        """Whether this reader may see ``event``; tracks their own membership changes.
+
+        Offered every event in id order (replayed, then live) from a ``member_of`` that was
+        true just before the first, it keeps ``member_of`` true at each event: a space's
+        events reach the reader from their ``member.added`` up to their ``member.removed``.
+        """
         if event.id <= self.last_id:
             return False
-        visible = can_receive_event(self.person_id, self.member_of, event)
-        if (
-            event.type == "person.updated"
-            and event.payload.get("id") == self.person_id
-            and event.payload.get("active") is False
-        ):
-            self.close("signed out: the account was deactivated", kind="signed_out")
+        visible = can_receive_event(self.person_id, self.member_of, event, is_admin=self.is_admin)
+        if event.type == "person.updated" and event.payload.get("id") == self.person_id:
+            if event.payload.get("active") is False:
+                self.close("signed out: the account was deactivated", kind="signed_out")
+            else:
+                self.role_check.set()  # the event does not say whether the role changed
         if event.type in MEMBERSHIP_EVENTS and event.payload.get("person_id") == self.person_id:
             space_id = event.space_id
             if space_id is not None:

@@ -1,8 +1,15 @@
-"""Read pointers per person and space, and the first time each person saw each post."""
+"""Read pointers per person and space, and the first time each person saw each post.
+
+A sighting row keeps two times: ``seen_at``, the first time the person saw the post at all
+(a public space's post may be seen by a non-member), and ``member_seen_at``, the first time
+they saw it as a member of its space. Seen counts count the second: people who saw the post
+while members. A count never falls (leaving a space does not unsee a post), and
+``member_seen_at`` with the members' ``joined_at`` gives a post's reach over time.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -73,50 +80,78 @@ def read_pointers_for(conn: Connection, person_id: int, space_id: int) -> int | 
     return int(row[0]) if row else None
 
 
-def record_seen(conn: Connection, person_id: int, post_ids: Sequence[int], now: datetime) -> list[int]:
-    """Store the first sighting of each post; returns the ids seen for the first time."""
+def record_seen(
+    conn: Connection,
+    person_id: int,
+    post_ids: Sequence[int],
+    now: datetime,
+    *,
+    as_member: Collection[int] = (),
+) -> tuple[list[int], list[int]]:
+    """Store the sighting of posts by a person, ``as_member`` naming those of spaces the
+    person belongs to now.
+
+    Returns the ids seen for the first time at all (``seen_at``), and those seen for the
+    first time as a member of their space (``member_seen_at``, set once and kept, also when
+    the person leaves the space later): the second list is what changes seen counts.
+    """
     if not post_ids:
-        return []
+        return [], []
     already = {
-        row[0]
+        row[0]: row[1]
         for row in conn.execute(
-            sa.select(post_seen.c.post_id).where(
+            sa.select(post_seen.c.post_id, post_seen.c.member_seen_at).where(
                 post_seen.c.person_id == person_id, post_seen.c.post_id.in_(post_ids)
             )
         )
     }
-    new = [pid for pid in dict.fromkeys(post_ids) if pid not in already]
+    wanted = list(dict.fromkeys(post_ids))
+    members = set(as_member)
+    new = [pid for pid in wanted if pid not in already]
+    upgraded = [pid for pid in wanted if pid in already and already[pid] is None and pid in members]
     if new:
-        rows = [{"post_id": pid, "person_id": person_id, "seen_at": now} for pid in new]
+        rows = [
+            {
+                "post_id": pid,
+                "person_id": person_id,
+                "seen_at": now,
+                "member_seen_at": now if pid in members else None,
+            }
+            for pid in new
+        ]
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         conn.execute(dialect.insert(post_seen).on_conflict_do_nothing(), rows)
-    return new
+    if upgraded:
+        conn.execute(
+            sa.update(post_seen)
+            .where(
+                post_seen.c.person_id == person_id,
+                post_seen.c.post_id.in_(upgraded),
+                post_seen.c.member_seen_at.is_(None),
+            )
+            .values(member_seen_at=now)
+        )
+    return new, sorted({*upgraded, *(pid for pid in new if pid in members)})
 
 
 def seen_counts(conn: Connection, post_ids: Sequence[int]) -> dict[int, int]:
+    """How many people have seen each post as members of its space (as ``seen_by``)."""
     if not post_ids:
         return {}
     query = (
         sa.select(post_seen.c.post_id, sa.func.count())
-        .where(post_seen.c.post_id.in_(post_ids))
+        .where(post_seen.c.post_id.in_(post_ids), post_seen.c.member_seen_at.is_not(None))
         .group_by(post_seen.c.post_id)
     )
     return {row[0]: row[1] for row in conn.execute(query)}
 
 
-def seen_by_members(conn: Connection, post_id: int, space_id: int) -> list[tuple[int, datetime]]:
-    """Who of the space's current members has seen the post, and when first, earliest first."""
+def seen_by(conn: Connection, post_id: int) -> list[tuple[int, datetime]]:
+    """Who has seen the post while a member of its space, and when first as a member,
+    earliest first; those who left the space since stay counted: they saw it."""
     query = (
-        sa.select(post_seen.c.person_id, post_seen.c.seen_at)
-        .select_from(
-            post_seen.join(
-                space_members,
-                sa.and_(
-                    space_members.c.person_id == post_seen.c.person_id, space_members.c.space_id == space_id
-                ),
-            )
-        )
-        .where(post_seen.c.post_id == post_id)
-        .order_by(post_seen.c.seen_at, post_seen.c.person_id)
+        sa.select(post_seen.c.person_id, post_seen.c.member_seen_at)
+        .where(post_seen.c.post_id == post_id, post_seen.c.member_seen_at.is_not(None))
+        .order_by(post_seen.c.member_seen_at, post_seen.c.person_id)
     )
     return [(row[0], row[1]) for row in conn.execute(query)]

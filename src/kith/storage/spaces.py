@@ -17,7 +17,7 @@ from kith.domain.models import (
     SpaceKind,
     Visibility,
 )
-from kith.storage.tables import space_members, spaces
+from kith.storage.tables import events, space_members, spaces
 
 
 def from_row(row: RowMapping, prefix: str = "") -> Space:
@@ -233,3 +233,32 @@ def member_space_ids(conn: Connection, person_id: int) -> set[int]:
     """Ids of the spaces the person is a member of."""
     query = sa.select(space_members.c.space_id).where(space_members.c.person_id == person_id)
     return {row[0] for row in conn.execute(query)}
+
+
+def member_space_ids_at(conn: Connection, person_id: int, event_id: int) -> set[int]:
+    """Ids of the spaces the person was a member of just after the event ``event_id``.
+
+    One statement (so one snapshot, on SQLite as on PostgreSQL): the person's memberships
+    now, and their own ``member.added`` and ``member.removed`` events after ``event_id``,
+    which are then undone newest first. Every change of membership has its event, written
+    in the same transaction, so the two agree. The events are read by an id range scan of
+    the log after ``event_id``, the same range a replay from there reads anyway.
+    """
+    now = sa.select(
+        space_members.c.space_id,
+        sa.literal(0).label("event_id"),
+        sa.literal("").label("type"),
+    ).where(space_members.c.person_id == person_id)
+    changes = sa.select(events.c.space_id, events.c.id, events.c.type).where(
+        events.c.id > event_id,
+        events.c.type.in_(("member.added", "member.removed")),
+        events.c.payload["person_id"].as_integer() == person_id,
+    )
+    rows = conn.execute(sa.union_all(now, changes)).all()
+    member_of = {row[0] for row in rows if row[1] == 0}
+    for space_id, _id, kind in sorted((row for row in rows if row[1] != 0), key=lambda r: -r[1]):
+        if kind == "member.added":
+            member_of.discard(space_id)
+        else:
+            member_of.add(space_id)
+    return member_of

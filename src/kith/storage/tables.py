@@ -208,6 +208,9 @@ post_seen = sa.Table(
     sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("seen_at", UTCDateTime, nullable=False),
+    # The first sighting as a member of the post's space (NULL: seen only from outside it).
+    # Seen counts count these; leaving the space later does not undo one.
+    sa.Column("member_seen_at", UTCDateTime),
 )
 sa.Index("ix_post_seen_person_id", post_seen.c.person_id)
 
@@ -286,3 +289,60 @@ discovered_people = sa.Table(
     sa.Column("run_id", sa.Integer, sa.ForeignKey("import_runs.id", ondelete="CASCADE"), nullable=False),
 )
 sa.Index("ix_discovered_people_run_id", discovered_people.c.run_id)
+
+# Analysis runs and what they found.
+analysis_runs = sa.Table(
+    "analysis_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False, server_default="running"),
+    sa.Column("params", JSONType, nullable=False),
+    sa.Column("since", UTCDateTime),
+    sa.Column("until", UTCDateTime, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("summary", JSONType, nullable=False),
+    sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("people.id", ondelete="SET NULL")),
+    sa.CheckConstraint("status IN ('running', 'done', 'failed')", name="status_known"),
+)
+
+analysis_communities = sa.Table(
+    "analysis_communities",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("analysis_runs.id", ondelete="CASCADE"), primary_key=True),
+    # Stable across runs: a community keeps its id while it continues, grows or shrinks.
+    sa.Column("community_id", sa.Integer, primary_key=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("stability", sa.Float, nullable=False),
+    sa.Column("change", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("details", JSONType, nullable=False),
+)
+
+analysis_members = sa.Table(
+    "analysis_members",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("analysis_runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("community_id", sa.Integer),
+    sa.Column("sub_community", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("metrics", JSONType, nullable=False),
+)
+sa.Index(
+    "ix_analysis_members_run_id_community_id", analysis_members.c.run_id, analysis_members.c.community_id
+)
+sa.Index("ix_analysis_members_person_id", analysis_members.c.person_id)
+
+# Who looked at person-level results, and when.
+analysis_access = sa.Table(
+    "analysis_access",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("viewer_id", sa.Integer, sa.ForeignKey("people.id", ondelete="SET NULL")),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("analysis_runs.id", ondelete="CASCADE")),
+    sa.Column("what", sa.String(200), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+sa.Index("ix_analysis_access_at", analysis_access.c.at)

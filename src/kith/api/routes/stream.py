@@ -37,6 +37,7 @@ CLOSE_UNAUTHORIZED = 4001
 CLOSE_BAD_REQUEST = 4400
 CLOSE_LAGGING = 4008
 CLOSE_SIGNED_OUT = 4009
+CLOSE_ROLE_CHANGED = 4010
 CLOSE_GOING_AWAY = 1001
 
 
@@ -57,7 +58,7 @@ async def stream_websocket(websocket: WebSocket, since: int | None = None) -> No
         await websocket.close(CLOSE_UNAUTHORIZED, "sign in first: send a valid bearer token")
         return
     viewer, token = signed_in
-    subscriber, replay = await app.dispatcher.attach(viewer.id, since)
+    subscriber, replay = await app.dispatcher.attach(viewer.id, since, is_admin=viewer.is_admin)
     app.presence.connected(viewer.id, app.clock())
     helpers = [
         asyncio.create_task(_receive(app, websocket, subscriber)),
@@ -100,16 +101,26 @@ async def _websocket_viewer(app: App, websocket: WebSocket) -> tuple[Viewer, str
 
 async def _recheck(app: App, token: str, subscriber: Subscriber) -> None:
     """Now and then, check that the stream's token is still good (signed out elsewhere,
-    expired); a deactivated account is closed at once by its ``person.updated`` event."""
+    expired) and that the reader's role is the one the stream was opened with; a
+    deactivated account is closed at once by its ``person.updated`` event, and that event
+    (which does not say whether the role changed) makes the check come at once."""
     every = app.settings.stream_recheck_seconds
     while not subscriber.done.is_set():
-        await asyncio.sleep(every * random.uniform(0.9, 1.1))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(subscriber.role_check.wait(), every * random.uniform(0.9, 1.1))
+        subscriber.role_check.clear()
         try:
-            await asyncio.to_thread(auth.access_viewer, app, token)
+            viewer = await asyncio.to_thread(auth.access_viewer, app, token)
         except KithError:
             subscriber.close("signed out: the token is no longer valid", kind="signed_out")
         except Exception:  # the database is unreachable for a moment: try again next time
             log.warning("could not re-check a stream's token", exc_info=True)
+        else:
+            if viewer.is_admin != subscriber.is_admin:
+                subscriber.close(
+                    "your role changed: load GET /spaces again, then resume with since=<last event id>",
+                    kind="role_changed",
+                )
 
 
 async def _pump(websocket: WebSocket, subscriber: Subscriber) -> None:
@@ -152,6 +163,7 @@ CLOSE_CODES = {
     "lagging": CLOSE_LAGGING,
     "signed_out": CLOSE_SIGNED_OUT,
     "bad_request": CLOSE_BAD_REQUEST,
+    "role_changed": CLOSE_ROLE_CHANGED,
 }
 
 
@@ -178,7 +190,7 @@ async def stream_sse(
     """The event stream as Server-Sent Events; ``Last-Event-ID`` resumes it."""
     if last_event_id is not None and last_event_id.isdigit():
         since = int(last_event_id)
-    subscriber, replay = await app.dispatcher.attach(viewer.id, since)
+    subscriber, replay = await app.dispatcher.attach(viewer.id, since, is_admin=viewer.is_admin)
     token = _bearer(request.headers.get("authorization", ""))
     return StreamingResponse(
         _sse(app, request, subscriber, replay, token),
@@ -219,6 +231,8 @@ async def _sse(
             yield f"event: lagging\ndata: {json.dumps({'resume_since': subscriber.last_id})}\n\n"
         elif subscriber.closed_kind == "signed_out":
             yield f"event: signed_out\ndata: {json.dumps({'reason': subscriber.closed_reason})}\n\n"
+        elif subscriber.closed_kind == "role_changed":
+            yield f"event: role_changed\ndata: {json.dumps({'resume_since': subscriber.last_id})}\n\n"
     finally:
         recheck.cancel()
         app.dispatcher.detach(subscriber)
