@@ -21,24 +21,31 @@ server keeps serving. Each imported interaction carries a digest of what makes i
 running an import again adds nothing. A run's interactions count only once the run is
 ``done``; when the source turns out corrupt half-way, everything the run wrote is removed
 and the run is ``failed``: an import lands whole or not at all, as far as anyone can see.
+One import runs at a time, saving its progress to the run every second.
+:func:`check_import` reads a source with its importer (:mod:`kith.importers`) and loads
+what it yields; docs/importing.md describes the rules of each source.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from kith.actions.people import allocate_handle
 from kith.app import App
-from kith.domain.errors import Forbidden, NotFound
+from kith.domain.errors import Conflict, Forbidden, NotFound, invalid
 from kith.domain.interactions import InteractionRecord
 from kith.domain.models import Post, Topic, Viewer
 from kith.domain.permissions import can_manage_people
+from kith.importers import importer_for
+from kith.importers.sources import ImportFailed as ImportFailed  # raised by importers, re-exported
 from kith.storage import interactions as store
 from kith.storage import people
 from kith.storage.database import Tx
@@ -127,6 +134,13 @@ def record_seen(tx: Tx, viewer_id: int, authors: Mapping[int, int], at: datetime
 
 # imports
 
+# A running import records its progress at least this often while records flow; one that
+# has recorded nothing for STALE_AFTER belongs to a process that stopped.
+PROGRESS_SECONDS = 1.0
+SHOW_SECONDS = 0.1
+STALE_AFTER = timedelta(minutes=10)
+IMPORT_KINDS = ("email", "slack", "edges")
+
 
 @dataclass
 class ImportProgress:
@@ -147,18 +161,96 @@ class ImportResult:
     stats: dict[str, Any]
 
 
-class ImportFailed(Exception):
-    """The source is corrupt or unreadable; ``where`` names the file (and line or message)."""
-
-    def __init__(self, where: str, message: str) -> None:
-        super().__init__(f"{where}: {message}")
-        self.where = where
-        self.message = message
-
-
 def check_can_import(viewer: Viewer | None) -> None:
     if viewer is not None and not can_manage_people(viewer):
         raise Forbidden("only administrators import communication data")
+
+
+def check_start_import(app: App, viewer: Viewer | None, kind: str, source: str) -> int:
+    """Record a new import run (``running``) and return its id; :func:`load` or
+    :func:`check_import` with ``run_id`` does the work.
+
+    One import at a time: another still running is a :class:`Conflict`. A run that has
+    recorded no progress for :data:`STALE_AFTER` was abandoned by a process that stopped:
+    what it wrote is removed and it is marked failed.
+    """
+    check_can_import(viewer)
+    if kind not in IMPORT_KINDS:
+        raise invalid("kind", f"must be one of: {', '.join(IMPORT_KINDS)}")
+    now = app.clock()
+    with app.db.transaction() as tx:
+        for run in store.running_runs(tx.conn):
+            _refuse_if_alive(run, now)
+            store.remove_run_rows(tx.conn, run["id"])
+            store.finish_run(tx.conn, run["id"], "failed", run["stats"], now, "abandoned before it finished")
+        return store.create_run(tx.conn, kind, source, now, viewer.id if viewer else None)
+
+
+def check_may_start_import(app: App, viewer: Viewer | None) -> None:
+    """Refuse early (before an upload is read) when an import may not start now."""
+    check_can_import(viewer)
+    now = app.clock()
+    with app.db.read() as conn:
+        for run in store.running_runs(conn):
+            _refuse_if_alive(run, now)
+
+
+def _refuse_if_alive(run: Mapping[str, Any], now: datetime) -> None:
+    if now - _last_progress(run) < STALE_AFTER:
+        raise Conflict(
+            f"import run {run['id']} is still running; wait for it to finish "
+            f"(a run with no progress for {_minutes(STALE_AFTER)} counts as abandoned)",
+            {"run": "one import at a time"},
+        )
+
+
+def _last_progress(run: Mapping[str, Any]) -> datetime:
+    started: datetime = run["started_at"]
+    stamp = (run.get("stats") or {}).get("updated_at")
+    try:
+        return max(started, datetime.fromisoformat(stamp)) if isinstance(stamp, str) else started
+    except ValueError:
+        return started
+
+
+def _minutes(delta: timedelta) -> str:
+    return f"{int(delta.total_seconds() // 60)} minutes"
+
+
+def check_import(
+    app: App,
+    viewer: Viewer | None,
+    kind: str,
+    paths: Sequence[Path],
+    labels: Sequence[str] | None = None,
+    *,
+    run_id: int | None = None,
+    broadcast: int | None = None,
+    default_at: datetime | None = None,
+    on_progress: Callable[[ImportProgress], None] | None = None,
+) -> ImportResult:
+    """Import ``paths`` with the importer of ``kind`` as one run (see :func:`load`).
+
+    ``labels`` name the paths in the run and in errors. ``broadcast`` (e-mail: recipients
+    above which a message is a broadcast) and ``default_at`` (edge lists: the time of rows
+    without one; default the file's modification time) tune the importer. Raises
+    :class:`ImportFailed` naming the file when the source is corrupt or unreadable; the run
+    is then failed and nothing of it is kept.
+    """
+    check_can_import(viewer)
+    importer = importer_for(kind, paths, labels, broadcast=broadcast, default_at=default_at)
+    return load(
+        app,
+        viewer,
+        kind,
+        importer.label,
+        importer.records(),
+        progress=ImportProgress(stats=importer.stats),
+        names=importer.names,
+        titles=importer.titles,
+        run_id=run_id,
+        on_progress=on_progress,
+    )
 
 
 def load(
@@ -171,46 +263,101 @@ def load(
     progress: ImportProgress | None = None,
     names: Mapping[str, str] | None = None,
     on_chunk: Callable[[ImportProgress], None] | None = None,
+    titles: Mapping[str, str] | None = None,
+    run_id: int | None = None,
+    on_progress: Callable[[ImportProgress], None] | None = None,
 ) -> ImportResult:
     """Write ``records`` as one import run of ``kind`` (``email``, ``slack``, ``edges``).
 
-    ``names`` maps addresses to display names (from X-From and the like), used for people
-    discovered on the way. An exception raised while reading ``records`` (an
-    :class:`ImportFailed` names the file and place) removes everything the run wrote, marks
-    it failed, and is raised again.
+    ``names`` and ``titles`` map addresses to display names (from X-From and the like) and
+    job titles, used for people discovered on the way. ``run_id`` names a run made by
+    :func:`check_start_import`; without it a run is started here. The run's stats are
+    saved every second while it runs (progress for whoever watches it, and the sign that
+    it is alive); ``on_progress`` is called ten times a second, ``on_chunk`` after each
+    chunk written. An exception raised while reading ``records`` (an :class:`ImportFailed`
+    names the file and place) removes everything the run wrote, marks it failed, and is
+    raised again.
     """
     check_can_import(viewer)
     progress = progress or ImportProgress()
-    names = names or {}
-    with app.db.transaction() as tx:
-        for stale in store.stale_runs(tx.conn):  # an earlier run that died half-way
-            store.remove_run_rows(tx.conn, stale)
-            store.finish_run(tx.conn, stale, "failed", {}, app.clock(), "abandoned before it finished")
-        run_id = store.create_run(tx.conn, kind, source, app.clock(), viewer.id if viewer else None)
-        directory = _Directory.read(tx.conn, app.settings.org_domains.split(","))
+    if run_id is None:
+        run_id = check_start_import(app, viewer, kind, source)
+    with app.db.read() as conn:
+        directory = _Directory.read(conn, app.settings.org_domains.split(","))
+    pacer = _Pacer(app, run_id, progress, on_progress)
     try:
         chunk: list[InteractionRecord] = []
         for record in records:
             progress.records += 1
             chunk.append(record)
             if len(chunk) >= CHUNK:
-                _write(app, run_id, chunk, directory, names, progress)
+                _write(app, run_id, chunk, directory, names or {}, titles or {}, progress)
                 chunk = []
                 if on_chunk is not None:
                     on_chunk(progress)
-        _write(app, run_id, chunk, directory, names, progress)
+                pacer.tick()
+            elif not progress.records & 255:
+                pacer.tick()
+        _write(app, run_id, chunk, directory, names or {}, titles or {}, progress)
+        with app.db.transaction() as tx:
+            new = store.count_for_run(tx.conn, run_id)
+            stats = _stats(progress, new)
+            if not store.update_running_stats(tx.conn, run_id, stats):
+                raise _stopped(run_id)
+            store.finish_run(tx.conn, run_id, "done", stats, app.clock())
     except BaseException as failure:
         with app.db.transaction() as tx:
             store.remove_run_rows(tx.conn, run_id)
             store.finish_run(tx.conn, run_id, "failed", _stats(progress, 0), app.clock(), str(failure))
+        if isinstance(failure, ImportFailed):
+            failure.run_id = run_id
         raise
-    with app.db.transaction() as tx:
-        new = store.count_for_run(tx.conn, run_id)
-        stats = _stats(progress, new)
-        store.finish_run(tx.conn, run_id, "done", stats, app.clock())
     if on_chunk is not None:
         on_chunk(progress)
+    if on_progress is not None:
+        on_progress(progress)
     return ImportResult(run_id, "done", stats)
+
+
+class _Pacer:
+    """Shows progress often and saves it to the run every second, while records flow."""
+
+    def __init__(
+        self,
+        app: App,
+        run_id: int,
+        progress: ImportProgress,
+        on_progress: Callable[[ImportProgress], None] | None,
+    ) -> None:
+        self.app = app
+        self.run_id = run_id
+        self.progress = progress
+        self.on_progress = on_progress
+        self.shown = self.saved = time.monotonic()
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if self.on_progress is not None and now - self.shown >= SHOW_SECONDS:
+            self.shown = now
+            self.on_progress(self.progress)
+        if now - self.saved >= PROGRESS_SECONDS:
+            self.saved = now
+            stats = {
+                **self.progress.stats,
+                "records": self.progress.records,
+                "interactions_written": self.progress.written,
+                "updated_at": self.app.clock().isoformat(),
+            }
+            with self.app.db.transaction() as tx:
+                if not store.update_running_stats(tx.conn, self.run_id, stats):
+                    raise _stopped(self.run_id)
+
+
+def _stopped(run_id: int) -> ImportFailed:
+    return ImportFailed(
+        f"import run {run_id}",
+        "was stopped from elsewhere (undone, or taken for abandoned) before it finished",
+    )
 
 
 def _stats(progress: ImportProgress, new: int) -> dict[str, Any]:
@@ -224,21 +371,29 @@ def _stats(progress: ImportProgress, new: int) -> dict[str, Any]:
 
 @dataclass
 class _Directory:
-    """E-mail address → person id, and the organisation's own domains."""
+    """E-mail address → person id, every person id, and the organisation's own domains."""
 
     ids: dict[str, int]
     domains: frozenset[str]
+    people: set[int]
 
     @classmethod
     def read(cls, conn: Connection, configured: Iterable[str]) -> _Directory:
         ids = people.email_ids(conn)
-        domains = frozenset(d.lower().lstrip("@") for d in configured if d.strip())
+        domains = frozenset(d.strip().lower().lstrip("@") for d in configured if d.strip())
         if not domains:
             domains = frozenset(email.rpartition("@")[2] for email in ids if "@" in email)
-        return cls(ids, domains)
+        return cls(ids, domains, set(ids.values()))
 
     def internal(self, address: str) -> bool:
         return address.rpartition("@")[2] in self.domains
+
+    def find(self, end: str) -> int | None:
+        """The person an address (or, from edge lists, a person id as digits) names."""
+        if end.isdigit():
+            person = int(end)
+            return person if person in self.people else None
+        return self.ids.get(end)
 
 
 def _write(
@@ -247,6 +402,7 @@ def _write(
     chunk: list[InteractionRecord],
     directory: _Directory,
     names: Mapping[str, str],
+    titles: Mapping[str, str],
     progress: ImportProgress,
 ) -> None:
     if not chunk:
@@ -258,17 +414,18 @@ def _write(
                 a
                 for r in chunk
                 for a in (r.source, r.target)
-                if a not in directory.ids and directory.internal(a)
+                if a not in directory.ids and "@" in a and directory.internal(a)
             }
         )
         if unknown:
-            _discover(tx.conn, unknown, directory, names, run_id, now)
+            _discover(tx.conn, unknown, directory, names, titles, run_id, now)
             progress.add("people_discovered", len(unknown))
         rows = []
         for r in chunk:
-            source, target = directory.ids.get(r.source), directory.ids.get(r.target)
+            source, target = directory.find(r.source), directory.find(r.target)
             if source is None or target is None:
-                progress.add("ties_external")
+                ids = r.source.isdigit() or r.target.isdigit()
+                progress.add("ties_unknown_person" if ids else "ties_external")
                 continue
             if source == target:
                 progress.add("ties_to_self")
@@ -301,6 +458,7 @@ def _discover(
     addresses: list[str],
     directory: _Directory,
     names: Mapping[str, str],
+    titles: Mapping[str, str],
     run_id: int,
     now: datetime,
 ) -> None:
@@ -315,6 +473,7 @@ def _discover(
                 "email": address,
                 "handle": handle,
                 "display_name": name,
+                "title": titles.get(address, "")[:200],
                 "active": False,
                 "created_at": now,
                 "updated_at": now,
@@ -323,16 +482,26 @@ def _discover(
     people.bulk_insert(conn, rows)
     found = people.ids_by_emails(conn, addresses)
     directory.ids.update(found)
+    directory.people.update(found.values())
     store.mark_discovered(conn, found.values(), run_id)
 
 
 def undo(app: App, viewer: Viewer | None, run_id: int) -> ImportResult:
-    """Remove everything an import run wrote; the run stays listed as ``undone``."""
+    """Remove everything an import run wrote; the run stays listed as ``undone``.
+
+    A run still running is a :class:`Conflict` (unless abandoned, see
+    :func:`check_start_import`); a run that failed or was undone already has nothing left
+    and is returned as it is.
+    """
     check_can_import(viewer)
     with app.db.transaction() as tx:
         run = store.get_run(tx.conn, run_id)
         if run is None:
             raise NotFound(f"no import run with id {run_id}")
+        if run["status"] in ("failed", "undone"):
+            return ImportResult(run_id, run["status"], run["stats"])
+        if run["status"] == "running" and app.clock() - _last_progress(run) < STALE_AFTER:
+            raise Conflict(f"import run {run_id} is still running; undo it once it has finished")
         removed, gone = store.remove_run_rows(tx.conn, run_id)
         stats = {**run["stats"], "undone_interactions": removed, "undone_people": gone}
         store.finish_run(tx.conn, run_id, "undone", stats, app.clock())
@@ -343,3 +512,12 @@ def list_runs(app: App, viewer: Viewer | None) -> list[dict[str, Any]]:
     check_can_import(viewer)
     with app.db.read() as conn:
         return store.list_runs(conn)
+
+
+def get_run(app: App, viewer: Viewer | None, run_id: int) -> dict[str, Any]:
+    check_can_import(viewer)
+    with app.db.read() as conn:
+        run = store.get_run(conn, run_id)
+    if run is None:
+        raise NotFound(f"no import run with id {run_id}")
+    return run

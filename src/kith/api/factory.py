@@ -20,6 +20,7 @@ from kith.api.groupcommit import GroupCommit
 from kith.api.routes import (
     auth,
     health,
+    imports,
     people,
     posts,
     presence,
@@ -92,6 +93,7 @@ def create_api(app: App) -> FastAPI:
         presence,
         search,
         stream,
+        imports,
         health,
     )
     for module in routers:

@@ -53,6 +53,21 @@ def list_runs(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
     return [dict(row) for row in conn.execute(query).mappings()]
 
 
+def update_running_stats(conn: Connection, run_id: int, stats: dict[str, Any]) -> bool:
+    """Record the progress of a run still ``running``; False if it is running no more."""
+    result = conn.execute(
+        sa.update(import_runs)
+        .where(import_runs.c.id == run_id, import_runs.c.status == "running")
+        .values(stats=stats)
+    )
+    return bool(result.rowcount)
+
+
+def running_runs(conn: Connection) -> list[dict[str, Any]]:
+    query = sa.select(import_runs).where(import_runs.c.status == "running").order_by(import_runs.c.id)
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
 def stale_runs(conn: Connection) -> list[int]:
     """Runs that failed or never finished: their rows are to be removed."""
     query = sa.select(import_runs.c.id).where(import_runs.c.status.in_(("running", "failed")))
