@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import secrets
+import shutil
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -11,8 +14,10 @@ from kith.actions import people
 from kith.cli import db, imports
 from kith.cli import people as people_cli
 from kith.cli import spaces as spaces_cli
-from kith.cli.common import console, friendly, load_settings, opened
+from kith.cli.common import console, fail, friendly, load_settings, opened
 from kith.cli.serving import serve_app
+from kith.simulate.files import summary, write_files
+from kith.simulate.org import MAX_DAYS, MAX_PEOPLE, MIN_PEOPLE, simulate_org
 from kith.simulate.sample import build_sample
 from kith.storage import migrate
 
@@ -79,6 +84,79 @@ def demo(
     )
     if serve_it:
         serve_app(settings)
+
+
+@cli.command()
+@friendly
+def simulate(
+    people: int = typer.Option(
+        600, help=f"How many people, {MIN_PEOPLE} to {MAX_PEOPLE:,}; 10,000 take a few seconds."
+    ),
+    days: int = typer.Option(90, help=f"Days of interactions, 1 to {MAX_DAYS}."),
+    seed: int = typer.Option(1, help="The same seed gives the same organisation, byte for byte."),
+    start: str = typer.Option("2025-02-03", help="The first day (UTC), as YYYY-MM-DD."),
+    out: Path = typer.Option(
+        None,
+        help="Write roster.csv, mail.mbox, chat/, edges.csv and truth.json into this directory "
+        "(seconds for 600 people, minutes for 10,000).",
+    ),
+) -> None:
+    """Generate a synthetic organisation with planted communities, and its mail and chat.
+
+    Offices in 15 time zones, departments, a management tree and working hours; informal
+    communities across them, among them one dispersed customer-facing community; mail and
+    chat that follow everyone's working hours, with noise and broadcasts. Prints a summary;
+    with --out, writes the files Kith imports and the planted answer beside them.
+    """
+    if not MIN_PEOPLE <= people <= MAX_PEOPLE:
+        raise fail(f"--people must be between {MIN_PEOPLE} and {MAX_PEOPLE:,}, not {people}")
+    if not 1 <= days <= MAX_DAYS:
+        raise fail(f"--days must be between 1 and {MAX_DAYS}, not {days}")
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        raise fail(f"--start: {start!r} is not a date as YYYY-MM-DD") from None
+    if out is not None:
+        _check_out(out)
+    with console.status(f"simulating {people:,} people over {days} days"):
+        org = simulate_org(people, days, seed, start=first)
+    _print_summary(summary(org), days, first)
+    if out is not None:
+        shutil.rmtree(out / "chat", ignore_errors=True)  # an earlier simulation's, see _check_out
+        with console.status("writing") as status:
+            written = write_files(org, out, lambda name: status.update(f"writing {out / name}"))
+        console.print(f"wrote {', '.join(written)} into [bold]{out}[/]", highlight=False)
+
+
+def _check_out(out: Path) -> None:
+    """--out must be a new or empty directory, or one an earlier simulation wrote (replaced)."""
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out: {out} is a file, not a directory")
+    if out.is_dir() and any(out.iterdir()) and not (out / "truth.json").is_file():
+        raise fail(
+            f"--out: {out} is not empty and holds no earlier simulation; name a new or empty directory"
+        )
+
+
+def _print_summary(figures: dict[str, Any], days: int, first: date) -> None:
+    voices = figures["customer_facing"]
+    kinds = ", ".join(f"{kind} {count:,}" for kind, count in figures["by_kind"].items())
+    console.print(
+        f"{figures['people']:,} people in {figures['departments']} departments and {figures['offices']} "
+        f"offices ({figures['countries']} countries, {figures['timezones']} time zones); "
+        f"{figures['communities']} planted communities",
+        highlight=False,
+    )
+    console.print(
+        f"{figures['interactions']:,} interactions over {days} days from {first}: {kinds}; "
+        f"{figures['broadcasts']:,} broadcasts",
+        highlight=False,
+    )
+    console.print(
+        f"dispersed customer-facing community {voices['name']!r}: {voices['size']} people in "
+        f"{voices['countries']} countries and {voices['departments']} departments",
+        highlight=False,
+    )
 
 
 def main() -> None:
