@@ -420,7 +420,7 @@ def _write(
         if unknown:
             _discover(tx.conn, unknown, directory, names, titles, run_id, now)
             progress.add("people_discovered", len(unknown))
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for r in chunk:
             source, target = directory.find(r.source), directory.find(r.target)
             if source is None or target is None:
@@ -431,25 +431,17 @@ def _write(
                 progress.add("ties_to_self")
                 continue
             rows.append(
-                {
-                    "source_id": source,
-                    "target_id": target,
-                    "kind": r.kind,
-                    "at": r.at,
-                    "weight": r.weight,
-                    "origin": r.origin,
-                    "context": r.context[:300],
-                    "run_id": run_id,
-                    "dedupe_key": dedupe_key(r),
-                }
+                (source, target, r.kind, r.at, r.weight, r.origin, r.context[:300], run_id, dedupe_key(r))
             )
-        store.insert(tx.conn, rows)
+        store.insert_imported(tx.conn, rows)
         progress.written += len(rows)
 
 
 def dedupe_key(r: InteractionRecord) -> str:
     """What makes an imported interaction the same one again (a mail in two folders)."""
-    text = "\x1f".join((r.origin, r.context, r.source, r.target, r.kind, r.at.isoformat(), repr(r.weight)))
+    text = "\x1f".join(
+        (r.origin, r.context, r.source, r.target, r.kind, f"{r.at.timestamp():.6f}", repr(r.weight))
+    )
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

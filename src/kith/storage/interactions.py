@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -121,6 +121,25 @@ def insert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     )
 
 
+_INSERT_IMPORTED = (
+    "INSERT INTO interactions (source_id, target_id, kind, at, weight, origin, context, run_id, dedupe_key) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING"
+)
+
+
+def insert_imported(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """The bulk path of imports: ``rows`` are tuples in the order of the columns below, ``at``
+    an aware UTC datetime. One driver-level ``executemany``, with no per-row work in
+    SQLAlchemy; rows whose ``dedupe_key`` is already there are skipped."""
+    if not rows:
+        return
+    sqlite_ = conn.dialect.name == "sqlite"
+    sql = _INSERT_IMPORTED if sqlite_ else _INSERT_IMPORTED.replace("?", "%s")
+    if sqlite_:  # SQLite keeps naive UTC text, as UTCDateTime writes it
+        rows = [(*r[:3], r[3].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"), *r[4:]) for r in rows]
+    conn.exec_driver_sql(sql, list(rows))
+
+
 def insert_post_ties(
     conn: Connection,
     *,
@@ -192,11 +211,20 @@ def usable() -> sa.ColumnElement[bool]:
 
 def window(conn: Connection, since: datetime | None, until: datetime | None) -> dict[str, np.ndarray]:
     """Every usable interaction in ``[since, until)``, as columns: ``source``, ``target``
-    (person ids), ``at`` (unix seconds), ``weight``, ``kind`` and ``origin`` (codes)."""
+    (person ids), ``at`` (unix seconds), ``weight``, ``kind`` and ``origin`` (codes).
+
+    The analysis reads millions of rows here: the database turns the time into seconds, so
+    that no row goes through a Python datetime."""
+    if conn.dialect.name == "sqlite":
+        seconds: sa.ColumnElement[Any] = sa.literal_column(
+            "(julianday(interactions.at) - 2440587.5) * 86400.0"
+        )
+    else:
+        seconds = sa.extract("epoch", interactions.c.at)
     query = sa.select(
         interactions.c.source_id,
         interactions.c.target_id,
-        interactions.c.at,
+        seconds,
         interactions.c.weight,
         interactions.c.kind,
         interactions.c.origin,
@@ -205,25 +233,23 @@ def window(conn: Connection, since: datetime | None, until: datetime | None) -> 
         query = query.where(interactions.c.at >= since)
     if until is not None:
         query = query.where(interactions.c.at < until)
-    source: list[int] = []
-    target: list[int] = []
-    at: list[float] = []
-    weight: list[float] = []
-    kind: list[int] = []
-    origin: list[int] = []
-    result = conn.execution_options(yield_per=50_000).execute(query)
-    for s, t, when, w, k, o in result:
-        source.append(s)
-        target.append(t)
-        at.append(when.timestamp())
-        weight.append(w)
-        kind.append(KIND_CODES.get(k, -1))
-        origin.append(ORIGIN_CODES.get(o, -1))
+    rows = conn.execute(query).fetchall()
+    if not rows:
+        no_ints, no_floats, no_codes = (np.zeros(0, dtype=t) for t in (np.int64, np.float64, np.int8))
+        return {
+            "source": no_ints,
+            "target": no_ints,
+            "at": no_floats,
+            "weight": no_floats,
+            "kind": no_codes,
+            "origin": no_codes,
+        }
+    source, target, at, weight, kind, origin = zip(*rows, strict=True)
     return {
         "source": np.asarray(source, dtype=np.int64),
         "target": np.asarray(target, dtype=np.int64),
         "at": np.asarray(at, dtype=np.float64),
         "weight": np.asarray(weight, dtype=np.float64),
-        "kind": np.asarray(kind, dtype=np.int8),
-        "origin": np.asarray(origin, dtype=np.int8),
+        "kind": np.asarray([KIND_CODES.get(k, -1) for k in kind], dtype=np.int8),
+        "origin": np.asarray([ORIGIN_CODES.get(o, -1) for o in origin], dtype=np.int8),
     }
