@@ -18,6 +18,7 @@ from kith.actions.presence import keep_presence
 from kith.api import errors
 from kith.api.groupcommit import GroupCommit
 from kith.api.routes import (
+    analysis,
     auth,
     health,
     imports,
@@ -94,6 +95,7 @@ def create_api(app: App) -> FastAPI:
         search,
         stream,
         imports,
+        analysis,
         health,
     )
     for module in routers:

@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from kith.actions import people
+from kith.cli import analyze as analyze_cli
 from kith.cli import db, imports
 from kith.cli import people as people_cli
 from kith.cli import spaces as spaces_cli
@@ -31,6 +32,7 @@ cli.add_typer(db.app, name="db")
 cli.add_typer(people_cli.app, name="people")
 cli.add_typer(spaces_cli.app, name="spaces")
 cli.add_typer(imports.app, name="import")
+cli.command(name="analyze")(analyze_cli.analyze)
 
 
 @cli.command()
