@@ -13,6 +13,15 @@ from sqlalchemy.engine import Connection
 from kith.storage.tables import analysis_access, analysis_communities, analysis_members, analysis_runs, people
 
 
+def _one(conn: Connection, query: sa.Select[Any]) -> dict[str, Any] | None:
+    row = conn.execute(query).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def _all(conn: Connection, query: sa.Select[Any]) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
 def create_run(
     conn: Connection,
     params: dict[str, Any],
@@ -48,13 +57,12 @@ def finish_run(
 
 
 def get_run(conn: Connection, run_id: int) -> dict[str, Any] | None:
-    row = conn.execute(sa.select(analysis_runs).where(analysis_runs.c.id == run_id)).mappings().first()
-    return dict(row) if row is not None else None
+    return _one(conn, sa.select(analysis_runs).where(analysis_runs.c.id == run_id))
 
 
 def list_runs(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
     query = sa.select(analysis_runs).order_by(analysis_runs.c.id.desc()).limit(limit)
-    return [dict(row) for row in conn.execute(query).mappings()]
+    return _all(conn, query)
 
 
 def latest_done(conn: Connection, before: int | None = None) -> int | None:
@@ -98,15 +106,14 @@ def communities(conn: Connection, run_id: int) -> list[dict[str, Any]]:
         .where(analysis_communities.c.run_id == run_id)
         .order_by(analysis_communities.c.size.desc(), analysis_communities.c.community_id)
     )
-    return [dict(row) for row in conn.execute(query).mappings()]
+    return _all(conn, query)
 
 
 def community(conn: Connection, run_id: int, community_id: int) -> dict[str, Any] | None:
     query = sa.select(analysis_communities).where(
         analysis_communities.c.run_id == run_id, analysis_communities.c.community_id == community_id
     )
-    row = conn.execute(query).mappings().first()
-    return dict(row) if row is not None else None
+    return _one(conn, query)
 
 
 def latest_run_with(conn: Connection, community_id: int) -> int | None:
@@ -138,15 +145,14 @@ def members(conn: Connection, run_id: int, community_id: int | None = None) -> l
     )
     if community_id is not None:
         query = query.where(analysis_members.c.community_id == community_id)
-    return [dict(row) for row in conn.execute(query).mappings()]
+    return _all(conn, query)
 
 
 def member(conn: Connection, run_id: int, person_id: int) -> dict[str, Any] | None:
     query = sa.select(analysis_members).where(
         analysis_members.c.run_id == run_id, analysis_members.c.person_id == person_id
     )
-    row = conn.execute(query).mappings().first()
-    return dict(row) if row is not None else None
+    return _one(conn, query)
 
 
 def log_access(conn: Connection, viewer_id: int | None, run_id: int | None, what: str, now: datetime) -> None:
@@ -157,7 +163,7 @@ def log_access(conn: Connection, viewer_id: int | None, run_id: int | None, what
 
 def access_log(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
     query = sa.select(analysis_access).order_by(analysis_access.c.id.desc()).limit(limit)
-    return [dict(row) for row in conn.execute(query).mappings()]
+    return _all(conn, query)
 
 
 def directory(conn: Connection) -> dict[int, dict[str, Any]]:
