@@ -54,6 +54,7 @@ import os
 import re
 import resource
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -184,19 +185,47 @@ def idle_members(app: App, space_id: int, count: int) -> list[str]:
     return tokens
 
 
+# What to undo if the run is stopped (SIGTERM): the servers, the private database, the
+# client processes. A handler that only raised SystemExit would depend on nothing on the way
+# up swallowing it; this one undoes them itself, newest first, then exits.
+CLEANUP: list[Callable[[], None]] = []
+
+
+@contextmanager
+def undone_on_sigterm(undo: Callable[[], None]) -> Iterator[None]:
+    CLEANUP.append(undo)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ValueError):
+            CLEANUP.remove(undo)
+
+
+def on_sigterm(signum: int, _frame: object) -> None:
+    for undo in reversed(CLEANUP):
+        with contextlib.suppress(Exception):
+            undo()
+    os._exit(128 + signum)
+
+
 @contextmanager
 def fresh_postgres(base: str) -> Iterator[str]:
     """A new, empty database next to the one ``base`` names, dropped afterwards."""
     url = sa.make_url(normalise_url(base))
     name = f"{url.database}_fanout_bench_{os.getpid()}"
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        with undone_on_sigterm(drop):
+            yield url.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop()
         admin.dispose()
 
 
@@ -239,8 +268,9 @@ def spawned(command: list[str], env: dict[str, str], log_path: Path, port: int) 
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(base, proc, log_path, 1, timeout=120.0)
-        yield Running(base, proc.pid, log_path)
+        with undone_on_sigterm(lambda: stop(proc)):
+            wait_healthy(base, proc, log_path, 1, timeout=120.0)
+            yield Running(base, proc.pid, log_path)
     finally:
         stop(proc)
 
@@ -441,6 +471,10 @@ class ReaderPool:
                 pipe.send(None)
         for proc in self.procs:
             proc.join(5)
+        self.kill()
+
+    def kill(self) -> None:
+        for proc in self.procs:
             if proc.is_alive():
                 proc.kill()
 
@@ -984,6 +1018,7 @@ def main() -> None:
         return
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    signal.signal(signal.SIGTERM, on_sigterm)
     started = time.monotonic()
     print(
         f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, Python "
@@ -994,6 +1029,7 @@ def main() -> None:
     latency: list[LatencyRun] = []
     idle: list[IdleRun] = []
     pool = ReaderPool(max(args.reader_processes, args.idle_processes, 2))
+    CLEANUP.append(pool.kill)
     try:
         with tempfile.TemporaryDirectory(prefix="kith-fanout-") as tmp:
             bench = Bench(args, pool, Path(tmp))
