@@ -1,6 +1,6 @@
 """Fan-out: how fast a post reaches 100 connected readers, and what idle connections cost.
 
-Run from the repository root (``--quick``: 3 s runs and 500 idle connections, under a
+Run from the repository root (``--quick``: 2 s runs and 300 idle connections, under a
 minute on a quiet machine; the full run takes minutes, most of them opening the 5,000 Kith
 streams)::
 
@@ -66,7 +66,6 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from http import HTTPStatus
 from multiprocessing.connection import Connection as Pipe
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,9 +73,7 @@ from typing import Any, TypeVar
 import redis
 import sqlalchemy as sa
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Request, Response
 from websockets.version import version as websockets_version
 
 from kith.actions import auth, people, roster, spaces, topics
@@ -234,57 +231,39 @@ def fresh_postgres(base: str) -> Iterator[str]:
 
 
 @contextmanager
-def kith_server(database_url: str, directory: Path, name: str, **env: str) -> Iterator[Running]:
-    """One ``kith serve`` process (``KITH_WORKERS=1``) in its own process group."""
-    port = free_port()
-    full_env = {
-        **os.environ,
-        "KITH_DATABASE_URL": database_url,
-        "KITH_HOST": "127.0.0.1",
-        "KITH_PORT": str(port),
-        "KITH_DEMO": "true",
-        "KITH_LOG_LEVEL": "warning",
-        "KITH_WORKERS": "1",
-        **env,
-    }
-    with spawned(server_command(), full_env, directory / f"{name}.log", port) as running:
+def kith_servers(database_url: str, directory: Path, count: int, **env: str) -> Iterator[list[Running]]:
+    """``count`` ``kith serve`` processes (``KITH_WORKERS=1`` each) on one database."""
+    specs = []
+    for k in range(count):
+        port = free_port()
+        full_env = {
+            **os.environ,
+            "KITH_DATABASE_URL": database_url,
+            "KITH_HOST": "127.0.0.1",
+            "KITH_PORT": str(port),
+            "KITH_DEMO": "true",
+            "KITH_LOG_LEVEL": "warning",
+            "KITH_WORKERS": "1",
+            **env,
+        }
+        specs.append((server_command(), full_env, directory / f"kith-{k}.log", port))
+    with spawned(specs) as running:
         yield running
 
 
-@contextmanager
-def floor_server(directory: Path) -> Iterator[Running]:
-    """The bare websockets broadcast server (this script with ``--floor-server``)."""
-    port = free_port()
-    command = [sys.executable, str(Path(__file__).resolve()), "--floor-server", str(port)]
-    with spawned(command, dict(os.environ), directory / "floor.log", port) as running:
-        yield running
+# The floor: a program of its own, so that it imports nothing but websockets (and uvloop).
+# Each reader first gets {"type": "live"}, as from a Kith stream, so that the harness knows
+# it is connected; /api/v1/health answers plain HTTP, for wait_healthy.
+FLOOR_SERVER = """
+import asyncio, sys
+from http import HTTPStatus
+from websockets.asyncio.server import broadcast, serve
 
+async def main(port):
+    readers = set()
 
-@contextmanager
-def spawned(command: list[str], env: dict[str, str], log_path: Path, port: int) -> Iterator[Running]:
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with undone_on_sigterm(lambda: stop(proc)):
-            wait_healthy(base, proc, log_path, 1, timeout=120.0)
-            yield Running(base, proc.pid, log_path)
-    finally:
-        stop(proc)
-
-
-async def serve_floor(port: int) -> None:
-    """Every message received on ``/write`` goes to every connection on ``/read``.
-
-    Each reader first gets ``{"type": "live"}``, as a Kith stream does, so that the harness
-    knows when it is connected. ``/api/v1/health`` answers plain HTTP, for ``wait_healthy``.
-    """
-    readers: set[ServerConnection] = set()
-
-    async def handler(ws: ServerConnection) -> None:
-        if ws.request is not None and ws.request.path == "/write":
+    async def handler(ws):
+        if ws.request.path == "/write":
             async for message in ws:
                 broadcast(readers, message)
             return
@@ -295,13 +274,58 @@ async def serve_floor(port: int) -> None:
         finally:
             readers.discard(ws)
 
-    def health(conn: ServerConnection, request: Request) -> Response | None:
+    def health(conn, request):
         if request.path == "/api/v1/health":
-            return conn.respond(HTTPStatus.OK, "ok\n")
+            return conn.respond(HTTPStatus.OK, "ok\\n")
         return None
 
     async with serve(handler, "127.0.0.1", port, process_request=health, backlog=2048) as server:
         await server.serve_forever()
+
+try:
+    import uvloop
+except ImportError:
+    asyncio.run(main(int(sys.argv[1])))
+else:
+    uvloop.run(main(int(sys.argv[1])))
+"""
+
+
+@contextmanager
+def floor_server(directory: Path) -> Iterator[Running]:
+    """The bare websockets broadcast server: ``/write`` to every connection on ``/read``."""
+    port = free_port()
+    command = [sys.executable, "-c", FLOOR_SERVER, str(port)]
+    with spawned([(command, dict(os.environ), directory / "floor.log", port)]) as (running,):
+        yield running
+
+
+@contextmanager
+def spawned(specs: list[tuple[list[str], dict[str, str], Path, int]]) -> Iterator[list[Running]]:
+    """Start every server (each in its own process group) at once, then wait for each."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def stop_all() -> None:
+        for proc in procs:
+            stop(proc)
+
+    try:
+        with undone_on_sigterm(stop_all):
+            for command, env, log_path, _port in specs:
+                with log_path.open("wb") as log:
+                    procs.append(
+                        subprocess.Popen(
+                            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                        )
+                    )
+            running = []
+            for proc, (_command, _env, log_path, port) in zip(procs, specs, strict=True):
+                base = f"http://127.0.0.1:{port}"
+                wait_healthy(base, proc, log_path, 1, timeout=120.0)
+                running.append(Running(base, proc.pid, log_path))
+            yield running
+    finally:
+        stop_all()
 
 
 def rss_bytes(pid: int) -> int:
@@ -705,11 +729,7 @@ def kith_latency(bench: Bench, fixture: Fixture, *, processes: int = 1, hub: str
     env = {"KITH_HUB_BACKEND": hub, "KITH_REDIS_URL": args.redis}
     label = f"Kith, {processes} process{'es' if processes > 1 else ''}"
     label += " via Redis" if hub == "redis" else ""
-    with contextlib.ExitStack() as stack:
-        servers = [
-            stack.enter_context(kith_server(fixture.database_url, bench.directory, f"kith-{k}", **env))
-            for k in range(processes)
-        ]
+    with kith_servers(fixture.database_url, bench.directory, processes, **env) as servers:
         base, topic_id, token = servers[0].base, fixture.topic_id, fixture.writer_token
 
         async def send(count: int, marked: bool) -> Sent:
@@ -763,7 +783,7 @@ async def idle_run(
     warm = bench.pool.start(split([url] * 8, tokens[:8], 1), args.compression)
     await warm.ready()
     await warm.finish()
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(args.settle)
     before = rss_bytes(server.pid)
     cpu, started = server.cpu_seconds(), time.monotonic()
     readers = bench.pool.start(split([url] * len(tokens), tokens, args.idle_processes), args.compression)
@@ -779,7 +799,7 @@ async def idle_run(
         print(f"  {label}: the probe failed")
     await readers.wait_for(sent.posts * connected, args.grace)
     reports = await readers.finish()
-    await asyncio.sleep(2.0)
+    await asyncio.sleep(args.settle)
     closed = rss_bytes(server.pid)
     probe_latencies = sorted(x for r in reports for x in r.latency_list())
     cpu_per = server_cpu / max(connected, 1)
@@ -787,7 +807,7 @@ async def idle_run(
 
 
 def kith_idle(bench: Bench, fixture: Fixture) -> IdleRun:
-    with kith_server(fixture.database_url, bench.directory, "kith-idle") as server:
+    with kith_servers(fixture.database_url, bench.directory, 1) as (server,):
 
         async def probe() -> Sent:
             return await kith_writer(
@@ -909,8 +929,9 @@ def print_idle(runs: list[IdleRun]) -> None:
         )
     print("-" * len(header))
     print(
-        "(closed: RSS 2 s after every connection closed; open s: time to open them all; CPU/open:"
-        " server CPU time per connection opened; one post to all: from its send to its arrival at each)"
+        "(closed: RSS once every connection closed, after --settle s; open s: time to open them all;"
+        " CPU/open: server CPU time per connection opened; one post to all: from its send to its arrival"
+        " at each)"
     )
     kith = next((r for r in runs if r.label.startswith("Kith")), None)
     floor = next((r for r in runs if r.label.startswith("floor")), None)
@@ -966,13 +987,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smaller numbers, under a minute")
     parser.add_argument("--readers", type=int, default=100, help="connected readers in the latency runs")
     parser.add_argument("--rate", type=float, default=100.0, help="posts per second")
-    parser.add_argument("--duration", type=float, help="seconds of posting per latency run (30; quick: 3)")
+    parser.add_argument("--duration", type=float, help="seconds of posting per latency run (30; quick: 2)")
     parser.add_argument(
         "--warm",
         type=float,
-        help="seconds of posts before the readers connect: CPU per post alone (2; quick: 0.5)",
+        help="seconds of posts before the readers connect: CPU per post alone (2; quick: 0.3)",
     )
-    parser.add_argument("--idle", type=int, help="idle connections (5000; quick: 500; 0: none)")
+    parser.add_argument("--idle", type=int, help="idle connections (5000; quick: 300; 0: none)")
     parser.add_argument("--reader-processes", type=int, default=2, help="client processes for the readers")
     parser.add_argument("--idle-processes", type=int, default=4, help="client processes for idle connections")
     parser.add_argument(
@@ -981,7 +1002,7 @@ def parse_args() -> argparse.Namespace:
         default=30.0,
         help="at most this long for the last deliveries after the last post",
     )
-    parser.add_argument("--settle", type=float, help="seconds between opening and reading RSS (3; quick: 1)")
+    parser.add_argument("--settle", type=float, help="seconds of quiet before each RSS reading (3; quick: 1)")
     parser.add_argument(
         "--pg-single",
         action=argparse.BooleanOptionalAction,
@@ -996,12 +1017,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--no-compression", dest="compression", action="store_false", help="clients refuse permessage-deflate"
     )
-    parser.add_argument("--floor-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     for name, full, quick in (
-        ("duration", 30.0, 3.0),
-        ("warm", 2.0, 0.5),
-        ("idle", 5000, 500),
+        ("duration", 30.0, 2.0),
+        ("warm", 2.0, 0.3),
+        ("idle", 5000, 300),
         ("settle", 3.0, 1.0),
     ):
         if getattr(args, name) is None:
@@ -1013,9 +1033,6 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    if args.floor_server:
-        run_async(serve_floor(args.floor_server))
-        return
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     signal.signal(signal.SIGTERM, on_sigterm)
@@ -1037,31 +1054,44 @@ def main() -> None:
             t0 = time.monotonic()
             fixture = prepare(f"sqlite:///{bench.directory / 'kith.db'}", args.readers, args.idle)
             print(f"SQLite fixture ({args.readers + args.idle + 1} people) in {time.monotonic() - t0:.1f} s")
-            latency.append(kith_latency(bench, fixture))
+            latency.append(progress(lambda: kith_latency(bench, fixture)))
             sample = next(r.sample for r in latency[0].reports if r.sample)
-            floor = floor_latency(bench, sample)
+            floor = progress(lambda: floor_latency(bench, sample))
             if args.idle:
-                idle.append(floor_idle(bench, sample))
-                idle.append(kith_idle(bench, fixture))
+                idle.append(progress(lambda: floor_idle(bench, sample)))
+                idle.append(progress(lambda: kith_idle(bench, fixture)))
             if args.postgres:
                 with fresh_postgres(args.postgres) as url:
                     pg = prepare(url, args.readers, 0)
                     if args.pg_single:
-                        latency.append(kith_latency(bench, pg))
+                        latency.append(progress(lambda: kith_latency(bench, pg)))
                     if redis_answers(args.redis):
-                        latency.append(kith_latency(bench, pg, processes=2, hub="redis"))
+                        latency.append(progress(lambda: kith_latency(bench, pg, processes=2, hub="redis")))
                     else:
                         print(f"Redis at {args.redis} does not answer: no two-process run")
-            ending = calibrate(bench.directory)
+            ending = "" if args.quick else f"; calibration now: {calibrate(bench.directory)}"
     finally:
         pool.close()
     print_latency(latency, floor, args)
     if idle:
         print_idle(idle)
     print(
-        f"\n(whole run: {time.monotonic() - started:.0f} s; load average now {os.getloadavg()[0]:.1f}; "
-        f"calibration now: {ending})"
+        f"\n(whole run: {time.monotonic() - started:.0f} s; load average now {os.getloadavg()[0]:.1f}"
+        f"{ending})"
     )
+
+
+R = TypeVar("R", LatencyRun, IdleRun)
+
+
+def progress(run: Callable[[], R]) -> R:
+    """Run one measurement and say so, with its engine and how long it took."""
+    started = time.monotonic()
+    result = run()
+    kind = "idle connections" if isinstance(result, IdleRun) else "latency"
+    engine = f" ({result.engine})" if result.engine != "-" else ""
+    print(f"  {result.label}{engine}, {kind}: {time.monotonic() - started:.0f} s", flush=True)
+    return result
 
 
 def redis_answers(url: str) -> bool:
