@@ -38,21 +38,11 @@ from kith.domain.errors import Conflict, Forbidden, InvalidInput, RosterInvalid,
 from kith.domain.hours import valid_timezone
 from kith.domain.models import Viewer, WorkingHours
 from kith.domain.permissions import can_manage_people
+from kith.domain.roster import ROSTER_COLUMNS
 from kith.storage import people
 from kith.storage.database import Tx
 
-COLUMNS = (
-    "email",
-    "name",
-    "title",
-    "department",
-    "location",
-    "manager_email",
-    "timezone",
-    "work_start",
-    "work_end",
-    "work_days",
-)
+COLUMNS = ROSTER_COLUMNS
 REQUIRED = ("email", "name")
 HOURS = ("work_start", "work_end", "work_days")
 TEXT_MAX = 200

@@ -36,20 +36,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from kith.domain.roster import ROSTER_COLUMNS
 from kith.simulate.org import KIND_CODES, SimulatedOrg
 
-ROSTER_COLUMNS = (
-    "email",
-    "name",
-    "title",
-    "department",
-    "location",
-    "manager_email",
-    "timezone",
-    "work_start",
-    "work_end",
-    "work_days",
-)
 EDGE_COLUMNS = ("source", "target", "timestamp", "kind", "weight")
 REACTIONS = ("thumbsup", "eyes", "tada", "white_check_mark", "pray", "raised_hands")
 _OMITTED = "[content omitted]"
