@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from tests.conftest import Factory
 
@@ -18,6 +19,7 @@ from kith.actions.events import emit, list_since
 from kith.app import App
 from kith.domain.errors import Conflict
 from kith.domain.models import Event
+from kith.storage.tables import notifications
 
 API = "/api/v1"
 
@@ -129,6 +131,12 @@ def test_every_change_appends_one_event_with_increasing_ids(
     events = stored(app, before)
     counted = Counter(e.type for e in events)
     counted.pop("person.created")  # Ana and Bo, made through actions by the factory
+    # Bo's reply mentions Ana: she is told live within her working hours (an event for her
+    # alone), or the notification is held for her digest (no event) outside them.
+    with app.db.read() as conn:
+        told = conn.execute(sa.select(notifications.c.held)).scalars().all()
+    assert len(told) == 1
+    assert counted.pop("notification.created", 0) == (0 if told[0] else 1)
     assert counted == EXPECTED
     ids = [e.id for e in events]
     assert ids == sorted(set(ids))

@@ -697,8 +697,10 @@ def statements(app: App) -> Iterator[list[str]]:
 
 
 # Statements to create one reply through the API, measured when this guard was written.
-# Lower is welcome (lower the figure); higher needs a reason.
-POST_CREATE_STATEMENTS = {"sqlite": 8, "postgresql": 9}
+# Lower is welcome (lower the figure); higher needs a reason. The reply mentions someone:
+# since issue 5 that also reads the recipient (level, hours, the space's visibility) and
+# writes their notification and its personal event (+3); a post mentioning nobody does not.
+POST_CREATE_STATEMENTS = {"sqlite": 11, "postgresql": 12}
 
 
 def test_creating_a_post_stays_within_its_query_budget(

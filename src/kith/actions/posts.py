@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from kith.actions import interactions
+from kith.actions import interactions, post_notices
 from kith.actions.access import access_post, access_topic
 from kith.actions.events import emit
 from kith.app import App
@@ -51,6 +51,7 @@ def check_create_post(
     *,
     reply_to_id: int | None = None,
     urgent: bool = False,
+    correction_of_id: int | None = None,
 ) -> Post:
     """Reply in a topic; members of the space may (comments on announcements included).
 
@@ -62,7 +63,16 @@ def check_create_post(
         topic, space, membership = access_topic(tx.conn, viewer, topic_id)
         if not permissions.can_reply(viewer, space, membership):
             raise Forbidden("this space is archived" if space.archived else "join the space to post in it")
-        return insert_post(app, tx, viewer, topic, body, reply_to_id=reply_to_id, urgent=urgent)
+        return insert_post(
+            app,
+            tx,
+            viewer,
+            topic,
+            body,
+            reply_to_id=reply_to_id,
+            urgent=urgent,
+            correction_of_id=correction_of_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +104,10 @@ def insert_post(
     *,
     reply_to_id: int | None,
     urgent: bool,
+    correction_of_id: int | None = None,
 ) -> Post:
-    """Write a post in ``tx`` (permission already checked) and emit ``post.created``."""
+    """Write a post in ``tx`` (permission already checked), emit ``post.created`` and tell the
+    people it concerns (:mod:`kith.actions.post_notices`)."""
     reply_to_author: int | None = None
     if reply_to_id is not None:
         target = posts.get(tx.conn, reply_to_id, with_reactions=False)
@@ -113,14 +125,26 @@ def insert_post(
             "source": body.source,
             "html": body.html,
             "urgent": urgent,
+            "correction_of_id": correction_of_id,
             "created_at": now,
         },
     )
     mentioned, everyone = _store_mentions(tx.conn, post, body.mentions, new=True)
     interactions.record_post(tx, post, topic, mentioned, reply_to_author)
-    topics.record_post(tx.conn, topic.id, now)
+    topics.record_post(tx.conn, topic.id, now, viewer.id)
     payload = {**views.post(post), "mentions": sorted(mentioned), "mentions_space": everyone}
     emit(app, tx, "post.created", space_id=post.space_id, actor_id=viewer.id, payload=payload)
+    post_notices.tell(
+        app,
+        tx,
+        post,
+        topic,
+        mentioned=mentioned,
+        reply_to_author=reply_to_author,
+        awake=body.mentions.awake,
+    )
+    if correction_of_id is not None:
+        post_notices.correct(app, tx, post, topic, correction_of_id)
     return post
 
 

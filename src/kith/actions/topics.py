@@ -123,6 +123,7 @@ def check_set_resolved(app: App, viewer: Viewer, topic_id: int, *, resolved: boo
         values: dict[str, object] = {"resolved": resolved}
         if not resolved:
             values["accepted_post_id"] = None
+            values["accepted_at"] = None
         return _update(app, tx, viewer, topic_id, values)
 
 
@@ -138,7 +139,7 @@ def check_accept_answer(app: App, viewer: Viewer, topic_id: int, post_id: int | 
         if space.archived:
             raise Forbidden("this space is archived")
         if post_id is None:
-            values: dict[str, object] = {"accepted_post_id": None, "resolved": False}
+            values: dict[str, object] = {"accepted_post_id": None, "accepted_at": None, "resolved": False}
         else:
             post = posts.get(tx.conn, post_id, with_reactions=False)
             if post is None or post.topic_id != topic_id or post.deleted:
@@ -147,7 +148,9 @@ def check_accept_answer(app: App, viewer: Viewer, topic_id: int, post_id: int | 
                 raise invalid("post_id", "the question itself cannot be its answer")
             values = {"accepted_post_id": post_id, "resolved": True, "is_question": True}
             if topic.accepted_post_id != post_id:
-                interactions.record_answer(tx, topic, post, app.clock())
+                now = app.clock()
+                values["accepted_at"] = now
+                interactions.record_answer(tx, topic, post, now)
         return _update(app, tx, viewer, topic_id, values)
 
 

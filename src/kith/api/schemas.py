@@ -157,6 +157,9 @@ class SpaceOut(BaseModel):
     created_at: str
     archived: bool
     seen_by_visible: bool = Field(description="Whether members see who has seen a post.")
+    community_id: int | None = Field(
+        default=None, description="The detected community (stable id) the space was made from."
+    )
     my_role: Literal["owner", "member"] | None
     member_count: int | None
     unread_count: int | None = Field(default=None, description="Unread posts, for members.")
@@ -216,6 +219,9 @@ class TopicOut(BaseModel):
     created_at: str
     last_activity_at: str
     post_count: int
+    accepted_at: str | None = None
+    first_reply_at: str | None = Field(default=None, description="The first reply by someone else.")
+    answered: bool = Field(default=False, description="Whether an answer was accepted.")
 
 
 class TopicCreate(Strict):
@@ -253,6 +259,7 @@ class PostOut(BaseModel):
     source: str
     html: str
     urgent: bool
+    correction_of_id: int | None = Field(default=None, description="The earlier post this one corrects.")
     version: int
     created_at: str
     edited_at: str | None
@@ -269,6 +276,11 @@ class PostCreate(Strict):
     body: Body
     reply_to_id: Id | None = None
     urgent: bool = False
+    correction_of_id: Id | None = Field(
+        default=None,
+        description="An earlier post in the same space that this post corrects: "
+        "everyone who saw that post is told.",
+    )
 
 
 class PostEdit(Strict):

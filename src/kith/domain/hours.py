@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from kith.domain.models import WEEKDAYS, WorkingHours
@@ -94,3 +94,52 @@ def is_working(hours: WorkingHours, zone: str, at: datetime) -> bool:
     if now >= hours.start:
         return local.weekday() in hours.days
     return now < hours.end and (local.weekday() - 1) % 7 in hours.days
+
+
+def work_periods(
+    hours: WorkingHours, zone: str, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The person's working periods overlapping [``start``, ``end``), as UTC intervals clipped to it.
+
+    Computed day by day in the person's zone, so a daylight-saving change moves the UTC times
+    the way the person's clock does. A shift past midnight belongs to the day it starts on.
+    """
+    zone_info = ZoneInfo(zone)
+    periods: list[tuple[datetime, datetime]] = []
+    day = start.astimezone(zone_info).date() - timedelta(days=1)
+    last = end.astimezone(zone_info).date()
+    while day <= last:
+        if day.weekday() in hours.days:
+            opens = datetime.combine(day, hours.start, zone_info)
+            closes_day = day if hours.start < hours.end else day + timedelta(days=1)
+            closes = datetime.combine(closes_day, hours.end, zone_info)
+            lo, hi = max(opens.astimezone(UTC), start), min(closes.astimezone(UTC), end)
+            if lo < hi:
+                periods.append((lo, hi))
+        day += timedelta(days=1)
+    return periods
+
+
+def next_work_start(hours: WorkingHours, zone: str, at: datetime) -> datetime:
+    """When the person's next working period starts after ``at`` (UTC); ``at`` itself if working.
+
+    Looks up to two weeks ahead (working days are never empty).
+    """
+    if is_working(hours, zone, at):
+        return at
+    zone_info = ZoneInfo(zone)
+    day = at.astimezone(zone_info).date()
+    for offset in range(15):
+        current = day + timedelta(days=offset)
+        if current.weekday() in hours.days:
+            opens = datetime.combine(current, hours.start, zone_info).astimezone(UTC)
+            if opens > at:
+                return opens
+    raise ValueError("no working day within two weeks")  # pragma: no cover - days are never empty
+
+
+def work_start_on(hours: WorkingHours, zone: str, day: date) -> datetime | None:
+    """When the working day ``day`` (local date) starts, in UTC; None if it is not a working day."""
+    if day.weekday() not in hours.days:
+        return None
+    return datetime.combine(day, hours.start, ZoneInfo(zone)).astimezone(UTC)

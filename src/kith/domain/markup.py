@@ -66,15 +66,19 @@ _MENTION = re.compile(
     r")"
 )
 SPACE_MENTIONS = frozenset({"space", "all", "everyone"})
+# "@awake": the members of the space within their working hours now.
+AWAKE_MENTIONS = frozenset({"awake"})
+RESERVED_HANDLES = SPACE_MENTIONS | AWAKE_MENTIONS
 
 
 @dataclass(frozen=True, slots=True)
 class MentionRefs:
-    """What a post's text mentions: handles and e-mail addresses (lower case), and @space."""
+    """What a post's text mentions: handles and e-mail addresses (lower case), @space, @awake."""
 
     handles: frozenset[str]
     emails: frozenset[str]
     space: bool
+    awake: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,16 +150,18 @@ def render_with_mentions(source: str) -> Rendered:
 def _refs(text: str) -> MentionRefs:
     handles: set[str] = set()
     emails: set[str] = set()
-    space = False
+    space = awake = False
     for match in _MENTION.finditer(text):
         ref = match.group(1).lower()
         if "@" in ref:
             emails.add(ref)
         elif ref in SPACE_MENTIONS:
             space = True
+        elif ref in AWAKE_MENTIONS:
+            awake = True
         else:
             handles.add(ref)
-    return MentionRefs(frozenset(handles), frozenset(emails), space)
+    return MentionRefs(frozenset(handles), frozenset(emails), space, awake)
 
 
 def _prose(tokens: Sequence[Token]) -> str:

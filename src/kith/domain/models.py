@@ -97,6 +97,8 @@ class Space:
     created_at: datetime
     archived_at: datetime | None
     seen_by_visible: bool = False
+    # The detected community (stable id) the space was made from, if any.
+    community_id: int | None = None
 
     @property
     def is_public(self) -> bool:
@@ -132,6 +134,8 @@ class Topic:
     created_at: datetime
     last_activity_at: datetime
     post_count: int
+    accepted_at: datetime | None = None
+    first_reply_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +160,7 @@ class Post:
     reply_to_id: int | None
     urgent: bool = False
     reactions: tuple[Reaction, ...] = ()
+    correction_of_id: int | None = None
 
     @property
     def deleted(self) -> bool:
@@ -215,3 +220,24 @@ class Page(Generic[T]):
 
     items: tuple[T, ...]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """Something one person is told about: a mention, a reply, an answer, a correction..."""
+
+    id: int
+    person_id: int
+    kind: str
+    space_id: int | None
+    topic_id: int | None
+    post_id: int | None
+    fact_id: int | None
+    correction_id: int | None
+    actor_id: int | None
+    urgent: bool
+    held: bool
+    payload: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+    digested_at: datetime | None

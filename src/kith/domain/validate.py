@@ -75,6 +75,9 @@ def handle_base(email_address: str) -> str:
     """A handle from the local part of an e-mail address."""
     local = email_address.split("@", 1)[0].lower()
     base = re.sub(r"[^a-z0-9._-]+", "", local).strip("._-")[:56]
+    # @space, @all, @everyone and @awake mean groups of people, never one person.
+    if base in {"space", "all", "everyone", "awake"}:
+        base += "1"
     return base or "person"
 
 

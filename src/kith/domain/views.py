@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from kith.domain.hours import format_days, is_working, local_time
-from kith.domain.models import Event, Membership, Person, Post, Space, Topic
+from kith.domain.models import Event, Membership, Notification, Person, Post, Space, Topic
 from kith.domain.presence import PresenceState
 
 
@@ -47,6 +47,7 @@ def space(s: Space, membership: Membership | None = None, member_count: int | No
         "created_at": iso(s.created_at),
         "archived": s.archived,
         "seen_by_visible": s.seen_by_visible,
+        "community_id": s.community_id,
         "my_role": membership.role.value if membership else None,
         "member_count": member_count,
     }
@@ -74,6 +75,9 @@ def topic(t: Topic) -> dict[str, Any]:
         "created_at": iso(t.created_at),
         "last_activity_at": iso(t.last_activity_at),
         "post_count": t.post_count,
+        "accepted_at": iso(t.accepted_at),
+        "first_reply_at": iso(t.first_reply_at),
+        "answered": t.accepted_post_id is not None,
     }
 
 
@@ -88,6 +92,7 @@ def post(p: Post) -> dict[str, Any]:
         "source": "" if p.deleted else p.source,
         "html": "" if p.deleted else p.html,
         "urgent": p.urgent,
+        "correction_of_id": p.correction_of_id,
         "version": p.version,
         "created_at": iso(p.created_at),
         "edited_at": iso(p.edited_at),
@@ -132,4 +137,22 @@ def event(e: Event) -> dict[str, Any]:
         "actor_id": e.actor_id,
         "created_at": iso(e.created_at),
         "payload": e.payload,
+    }
+
+
+def notification(n: Notification) -> dict[str, Any]:
+    return {
+        "id": n.id,
+        "kind": n.kind,
+        "space_id": n.space_id,
+        "topic_id": n.topic_id,
+        "post_id": n.post_id,
+        "fact_id": n.fact_id,
+        "correction_id": n.correction_id,
+        "actor_id": n.actor_id,
+        "urgent": n.urgent,
+        "held": n.held,
+        "payload": n.payload,
+        "created_at": iso(n.created_at),
+        "read": n.read_at is not None,
     }

@@ -29,6 +29,7 @@ def from_row(row: RowMapping, reaction_list: tuple[Reaction, ...] = ()) -> Post:
         reply_to_id=row["reply_to_id"],
         urgent=bool(row["urgent"]),
         reactions=reaction_list,
+        correction_of_id=row["correction_of_id"],
     )
 
 
@@ -62,6 +63,7 @@ def insert(conn: Connection, values: dict[str, Any]) -> Post:
         version=version,
         reply_to_id=values.get("reply_to_id"),
         urgent=bool(values.get("urgent", False)),
+        correction_of_id=values.get("correction_of_id"),
     )
 
 

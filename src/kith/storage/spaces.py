@@ -32,6 +32,7 @@ def from_row(row: RowMapping, prefix: str = "") -> Space:
         created_at=row[prefix + "created_at"],
         archived_at=row[prefix + "archived_at"],
         seen_by_visible=bool(row[prefix + "seen_by_visible"]),
+        community_id=row[prefix + "community_id"],
     )
 
 

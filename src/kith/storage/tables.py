@@ -93,6 +93,9 @@ spaces = sa.Table(
     sa.Column("archived_at", UTCDateTime),
     # Whether members see who has seen a post (authors always do).
     sa.Column("seen_by_visible", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The detected community the space was made from (its stable id), and the run that found it.
+    sa.Column("community_id", sa.Integer),
+    sa.Column("community_run_id", sa.Integer),
     sa.CheckConstraint("kind IN ('community', 'team', 'announcements')", name="kind_known"),
     sa.CheckConstraint("visibility IN ('public', 'private')", name="visibility_known"),
 )
@@ -120,6 +123,9 @@ topics = sa.Table(
     sa.Column("is_question", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("resolved", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("accepted_post_id", sa.Integer),
+    sa.Column("accepted_at", UTCDateTime),
+    # The first reply by someone other than the asker (time to first reply).
+    sa.Column("first_reply_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("last_activity_at", UTCDateTime, nullable=False),
     sa.Column("post_count", sa.Integer, nullable=False, server_default="0"),
@@ -137,6 +143,8 @@ posts = sa.Table(
     sa.Column("source", sa.Text, nullable=False),
     sa.Column("html", sa.Text, nullable=False),
     sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Set when the post corrects an earlier post (whose viewers are told).
+    sa.Column("correction_of_id", sa.Integer),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("edited_at", UTCDateTime),
@@ -346,3 +354,201 @@ analysis_access = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
 )
 sa.Index("ix_analysis_access_at", analysis_access.c.at)
+
+# The community loop (issue 5): spaces made from communities, facts, corrections,
+# notifications, scheduled posts, question routing, daily metrics, digests.
+
+# A person asked to join a space (a space made from a community invites its members).
+space_invitations = sa.Table(
+    "space_invitations",
+    metadata,
+    sa.Column("space_id", sa.Integer, sa.ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("invited_by", sa.Integer, sa.ForeignKey("people.id", ondelete="SET NULL")),
+    sa.Column("role", sa.String(16), nullable=False, server_default="member"),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("responded_at", UTCDateTime),
+    sa.CheckConstraint("status IN ('pending', 'accepted', 'declined')", name="status_known"),
+    sa.CheckConstraint("role IN ('owner', 'member')", name="role_known"),
+)
+sa.Index("ix_space_invitations_person_id", space_invitations.c.person_id, space_invitations.c.status)
+
+# Facts (knowledge cards): owned, sourced, reviewed by a date; every edit a version.
+facts = sa.Table(
+    "facts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("space_id", sa.Integer, sa.ForeignKey("spaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("html", sa.Text, nullable=False),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("source_url", sa.String(2000), nullable=False, server_default=""),
+    sa.Column("review_by", sa.Date, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("created_by", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("archived_at", UTCDateTime),
+    # The review-by date the owner was last told about (told once per date).
+    sa.Column("overdue_notified_for", sa.Date),
+)
+sa.Index("ix_facts_space_id", facts.c.space_id, facts.c.review_by)
+sa.Index("ix_facts_owner_id", facts.c.owner_id)
+
+fact_versions = sa.Table(
+    "fact_versions",
+    metadata,
+    sa.Column("fact_id", sa.Integer, sa.ForeignKey("facts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("html", sa.Text, nullable=False),
+    sa.Column("owner_id", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("source_url", sa.String(2000), nullable=False, server_default=""),
+    sa.Column("review_by", sa.Date, nullable=False),
+    sa.Column("editor_id", sa.Integer, sa.ForeignKey("people.id"), nullable=False),
+    sa.Column("note", sa.String(500), nullable=False, server_default=""),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Who has seen which version of a fact: the highest version, the first and the last time.
+fact_seen = sa.Table(
+    "fact_seen",
+    metadata,
+    sa.Column("fact_id", sa.Integer, sa.ForeignKey("facts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("seen_at", UTCDateTime, nullable=False),
+)
+sa.Index("ix_fact_seen_person_id", fact_seen.c.person_id)
+
+# A correction: a fact changed, or a post marked as correcting an earlier post.
+corrections = sa.Table(
+    "corrections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("space_id", sa.Integer, sa.ForeignKey("spaces.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("fact_id", sa.Integer, sa.ForeignKey("facts.id", ondelete="CASCADE")),
+    sa.Column("from_version", sa.Integer),
+    sa.Column("to_version", sa.Integer),
+    # The post corrected, and the post that corrects it.
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE")),
+    sa.Column("correction_post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE")),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("people.id", ondelete="SET NULL")),
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("recipients", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("kind IN ('fact', 'post')", name="kind_known"),
+)
+sa.Index("ix_corrections_space_id", corrections.c.space_id, corrections.c.created_at)
+
+# Exactly the people who saw the earlier version, told when the correction was made.
+correction_recipients = sa.Table(
+    "correction_recipients",
+    metadata,
+    sa.Column(
+        "correction_id", sa.Integer, sa.ForeignKey("corrections.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+)
+sa.Index("ix_correction_recipients_person_id", correction_recipients.c.person_id)
+
+# Notifications for one person each: mentions, replies, answers, corrections, @awake,
+# routed questions, overdue facts, invitations. Held ones (outside the person's working
+# hours, not urgent) wait for the next digest.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("space_id", sa.Integer, sa.ForeignKey("spaces.id", ondelete="CASCADE")),
+    sa.Column("topic_id", sa.Integer, sa.ForeignKey("topics.id", ondelete="CASCADE")),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="CASCADE")),
+    sa.Column("fact_id", sa.Integer, sa.ForeignKey("facts.id", ondelete="CASCADE")),
+    sa.Column("correction_id", sa.Integer, sa.ForeignKey("corrections.id", ondelete="CASCADE")),
+    sa.Column("actor_id", sa.Integer, sa.ForeignKey("people.id", ondelete="SET NULL")),
+    sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("held", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("payload", JSONType, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("read_at", UTCDateTime),
+    sa.Column("digested_at", UTCDateTime),
+)
+sa.Index("ix_notifications_person_id", notifications.c.person_id, notifications.c.id)
+sa.Index("ix_notifications_topic_id", notifications.c.topic_id)
+
+# Posts written now and sent later.
+scheduled_posts = sa.Table(
+    "scheduled_posts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("author_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("space_id", sa.Integer, sa.ForeignKey("spaces.id", ondelete="CASCADE"), nullable=False),
+    # A reply in a topic, or (topic_id NULL) a new topic with this title.
+    sa.Column("topic_id", sa.Integer, sa.ForeignKey("topics.id", ondelete="CASCADE")),
+    sa.Column("title", sa.String(300)),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("is_question", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("reply_to_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="SET NULL")),
+    sa.Column("correction_of_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="SET NULL")),
+    sa.Column("send_at", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("post_id", sa.Integer, sa.ForeignKey("posts.id", ondelete="SET NULL")),
+    sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.CheckConstraint("status IN ('pending', 'sent', 'cancelled', 'failed')", name="status_known"),
+)
+sa.Index("ix_scheduled_posts_status_send_at", scheduled_posts.c.status, scheduled_posts.c.send_at)
+sa.Index("ix_scheduled_posts_author_id", scheduled_posts.c.author_id)
+
+# A question whose asker asked Kith to route it; the circle widens while it stays unanswered.
+question_routing = sa.Table(
+    "question_routing",
+    metadata,
+    sa.Column("topic_id", sa.Integer, sa.ForeignKey("topics.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("requested_by", sa.Integer, sa.ForeignKey("people.id", ondelete="SET NULL")),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("stage", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("widen_at", UTCDateTime),
+    sa.Column("done_at", UTCDateTime),
+)
+sa.Index("ix_question_routing_widen_at", question_routing.c.widen_at)
+
+# The daily series of each space's information-velocity metrics (UTC days).
+space_metrics_daily = sa.Table(
+    "space_metrics_daily",
+    metadata,
+    sa.Column("space_id", sa.Integer, sa.ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("metrics", JSONType, nullable=False),
+    sa.Column("computed_at", UTCDateTime, nullable=False),
+)
+
+# One digest per person and local working day.
+digests = sa.Table(
+    "digests",
+    metadata,
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("local_date", sa.Date, primary_key=True),
+    sa.Column("sent_at", UTCDateTime, nullable=False),
+    sa.Column("items", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="sent"),
+    sa.CheckConstraint("status IN ('sent', 'empty', 'failed', 'off')", name="status_known"),
+)
+
+# Per-person preferences and state: last catch-up, the personal feed's secret, digest mail.
+person_prefs = sa.Table(
+    "person_prefs",
+    metadata,
+    sa.Column("person_id", sa.Integer, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("caught_up_at", UTCDateTime),
+    sa.Column("feed_token_hash", sa.String(64), unique=True),
+    sa.Column("digest_email", sa.Boolean, nullable=False, server_default=sa.true()),
+)

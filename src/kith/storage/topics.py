@@ -26,6 +26,8 @@ def from_row(row: RowMapping) -> Topic:
         created_at=row["created_at"],
         last_activity_at=row["last_activity_at"],
         post_count=row["post_count"],
+        accepted_at=row["accepted_at"],
+        first_reply_at=row["first_reply_at"],
     )
 
 
@@ -42,7 +44,21 @@ _GET_IN_SPACE = (
 _RECORD_POST = (
     sa.update(topics)
     .where(topics.c.id == sa.bindparam("b_topic_id"))
-    .values(post_count=topics.c.post_count + 1, last_activity_at=sa.bindparam("b_at", type_=UTCDateTime))
+    .values(
+        post_count=topics.c.post_count + 1,
+        last_activity_at=sa.bindparam("b_at", type_=UTCDateTime),
+        first_reply_at=sa.case(
+            (
+                sa.and_(
+                    topics.c.first_reply_at.is_(None),
+                    topics.c.post_count > 0,
+                    topics.c.author_id != sa.bindparam("b_author_id"),
+                ),
+                sa.bindparam("b_at", type_=UTCDateTime),
+            ),
+            else_=topics.c.first_reply_at,
+        ),
+    )
 )
 
 
@@ -71,9 +87,12 @@ def update(conn: Connection, topic_id: int, values: dict[str, Any]) -> Topic:
     return from_row(conn.execute(query).mappings().one())
 
 
-def record_post(conn: Connection, topic_id: int, at: datetime) -> None:
-    """Count one more post and move the topic's last activity to ``at``."""
-    conn.execute(_RECORD_POST, {"b_topic_id": topic_id, "b_at": at})
+def record_post(conn: Connection, topic_id: int, at: datetime, author_id: int) -> None:
+    """Count one more post and move the topic's last activity to ``at``.
+
+    The first post by someone other than the topic's author is its first reply.
+    """
+    conn.execute(_RECORD_POST, {"b_topic_id": topic_id, "b_at": at, "b_author_id": author_id})
 
 
 def forget_post(conn: Connection, topic_id: int) -> None:

@@ -46,7 +46,10 @@ def list_posts(
 async def create_post(
     app: AppDep, writes: WritesDep, viewer: ViewerDep, topic_id: TopicId, body: PostCreate
 ) -> JSONResponse:
-    """Reply in a topic. Markdown; @handle, @e-mail and @space mention."""
+    """Reply in a topic. Markdown; @handle, @e-mail, @space and @awake mention.
+
+    With ``correction_of_id`` the post corrects an earlier post of the space, and everyone
+    who saw that post is told."""
     # The hot path. The Markdown is rendered here, before the action joins a group commit
     # (kith.api.groupcommit) whose transaction it would otherwise hold up; and views.post
     # is PostOut's shape already, so the response is not validated a second time.
@@ -59,6 +62,7 @@ async def create_post(
         prepared,
         reply_to_id=body.reply_to_id,
         urgent=body.urgent,
+        correction_of_id=body.correction_of_id,
     )
     return JSONResponse(views.post(post), status_code=201)
 
