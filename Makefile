@@ -6,7 +6,7 @@ KITH_HOST ?= 127.0.0.1
 KITH_PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint types imports pytest bench clean
+.PHONY: demo test check lint types imports pytest bench clean screenshots
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ types:
 
 imports:
 	$(BIN)/lint-imports
+
+# Screenshots of the main pages (docs/screenshots/*.png), with Debian's Chromium.
+screenshots: $(BIN)/.installed-test
+	$(BIN)/python docs/screenshots/take.py
 
 bench: $(BIN)/.installed-test
 	$(BIN)/python bench/post_throughput.py

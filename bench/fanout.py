@@ -35,12 +35,13 @@ What it measures, in one run, each beside a floor measured by the same harness:
    same against the bare ``websockets`` server.
 
 Both sides negotiate permessage-deflate, as browsers do (uvicorn and websockets default to
-the same settings: 4 KiB window, memLevel 5); ``--no-compression`` turns it off in the
-clients. Servers run as separate process groups and are stopped whatever happens; the
-PostgreSQL database is private to the run (created and dropped), the SQLite one is a
-temporary file. A calibration at the start and the end (JSON encoding, and bare
-``sqlite3`` inserts as in ``post_throughput.py``) says how fast the machine was: absolute
-times move with it, ratios to the floor much less.
+the same settings: 4 KiB window, memLevel 5): the Kith servers run with
+``KITH_STREAM_COMPRESSION=true`` (Kith's default is off). ``--no-compression`` turns it off
+in the clients and in Kith, which is Kith as it runs by default. Servers run as separate
+process groups and are stopped whatever happens; the PostgreSQL database is private to the
+run (created and dropped), the SQLite one is a temporary file. A calibration at the start and
+the end (JSON encoding, and bare ``sqlite3`` inserts as in ``post_throughput.py``) says how
+fast the machine was: absolute times move with it, ratios to the floor much less.
 """
 
 from __future__ import annotations
@@ -230,9 +231,14 @@ def fresh_postgres(base: str) -> Iterator[str]:
 # the servers under test: kith serve, and the bare websockets floor
 
 
+ARGS_COMPRESSION = [True]  # --no-compression sets it, for kith_servers
+
+
 @contextmanager
 def kith_servers(database_url: str, directory: Path, count: int, **env: str) -> Iterator[list[Running]]:
-    """``count`` ``kith serve`` processes (``KITH_WORKERS=1`` each) on one database."""
+    """``count`` ``kith serve`` processes (``KITH_WORKERS=1`` each) on one database, offering
+    permessage-deflate when the clients do."""
+    env.setdefault("KITH_STREAM_COMPRESSION", "true" if ARGS_COMPRESSION[0] else "false")
     specs = []
     for k in range(count):
         port = free_port()
@@ -1015,9 +1021,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0", help="for the two-process run")
     parser.add_argument(
-        "--no-compression", dest="compression", action="store_false", help="clients refuse permessage-deflate"
+        "--no-compression",
+        dest="compression",
+        action="store_false",
+        help="no permessage-deflate: the clients refuse it, Kith does not offer it (its default)",
     )
     args = parser.parse_args()
+    ARGS_COMPRESSION[0] = args.compression
     for name, full, quick in (
         ("duration", 30.0, 2.0),
         ("warm", 2.0, 0.3),

@@ -121,6 +121,8 @@ def make_settings(url: str, **overrides: Any) -> Settings:
     # Presence writes in the background every second; tests that count statements or
     # commits would see it at random. Tests of presence flush by hand or set it themselves.
     overrides.setdefault("presence_flush_seconds", 60.0)
+    # The periodic jobs (digests...) would run at random too; tests of them turn them on.
+    overrides.setdefault("scheduler", False)
     return Settings(database_url=url, demo=True, **overrides)
 
 

@@ -12,8 +12,8 @@ event type fails this test until the reducer and the scenario cover it.
 
 The reducer is generic: objects are replaced by their payload (the REST API's shape), the
 reader's own fields of a space are kept, reactions are applied as set operations, and the
-counters that post and member events change without carrying them (a topic's post count
-and last activity, a member space's member count, unread count and my role) are computed
+counters that post and member events change without carrying them (a topic's post count,
+last activity and first reply, a member space's member count, unread count and my role) are computed
 from what the client holds. Two events make it ask the API: ``people.imported`` names the
 people to fetch, and ``member.added`` for the reader itself means "load this space".
 Applying an event twice, or an older event after a newer fetch, changes nothing for good,
@@ -33,7 +33,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ from live import serving
 ROOT = Path(__file__).resolve().parents[1]
 REALTIME_DOC = ROOT / "docs" / "realtime.md"
 SOURCE = ROOT / "src" / "kith"
-EVENT_TYPE = re.compile(r"^[a-z]+\.[a-z_]+$")
+EVENT_TYPE = re.compile(r"^[a-z][a-z_]*\.[a-z_]+$")
 RECEIVE_TIMEOUT = 15.0
 
 # Types another change is adding, covered by its own tests: presence is not object state
@@ -74,12 +74,27 @@ REDUCED_TYPES = frozenset(
         "reaction.removed",
         "read.updated",
         "receipts.added",
+        "fact.created",
+        "fact.updated",
+        "fact.archived",
+        "correction.created",
+        "notification.created",
+        "notification.read",
+        "invitation.created",
+        "invitation.updated",
+        "question.routed",
+        "scheduled_post.created",
+        "scheduled_post.updated",
     }
 )
 
 OWN_SPACE_FIELDS = ("my_role", "unread_count", "last_read_post_id")
 SPACE_EXTRAS = ("previous_visibility",)
 POST_EXTRAS = ("mentions", "mentions_space")
+# Fields that change without an event: how many recipients of a correction have seen it
+# since (a seen receipt tells the author of the post seen, not the correction's readers).
+CORRECTION_EXTRAS = ("seen_since",)
+ROUTING_EXTRAS = ("notified",)
 JSON = dict[str, Any]
 
 
@@ -176,6 +191,12 @@ class State:
         self.topics: dict[int, JSON] = {}  # in those spaces
         self.posts: dict[int, JSON] = {}  # in those spaces
         self.seen: dict[int, int] = {}  # seen_count of my own posts there
+        self.facts: dict[int, JSON] = {}  # in those spaces, archived ones too
+        self.corrections: dict[int, JSON] = {}  # in those spaces
+        self.notifications: dict[int, JSON] = {}  # mine, those told live (not held)
+        self.invitations: dict[int, JSON] = {}  # mine, by space
+        self.scheduled: dict[int, JSON] = {}  # my scheduled posts
+        self.routings: dict[int, JSON] = {}  # of my questions, by topic
 
     def comparable(self) -> JSON:
         posts = {k: {**v, "reactions": _reactions_as_sets(v["reactions"])} for k, v in self.posts.items()}
@@ -186,6 +207,12 @@ class State:
             "topics": self.topics,
             "posts": posts,
             "seen": self.seen,
+            "facts": self.facts,
+            "corrections": self.corrections,
+            "notifications": self.notifications,
+            "invitations": self.invitations,
+            "scheduled": self.scheduled,
+            "routings": self.routings,
         }
 
 
@@ -218,6 +245,9 @@ class Viewer:
             state.spaces[space["id"]] = space
             if space["my_role"] is not None:
                 self._load_space_content(state, space["id"])
+        state.notifications = {n["id"]: n for n in _page_all(self.rest, "/notifications") if not n["held"]}
+        state.invitations = {i["space_id"]: i for i in self.rest.request("GET", "/invitations")}
+        state.scheduled = {s["id"]: s for s in self.rest.request("GET", "/scheduled-posts")["items"]}
         return state
 
     def _load_space_content(self, state: State, space_id: int) -> None:
@@ -231,6 +261,14 @@ class Viewer:
                     state.seen[post["id"]] = self.rest.request("GET", f"/posts/{post['id']}/seen")[
                         "seen_count"
                     ]
+            if topic["author_id"] == self.me and topic["is_question"]:
+                routing = self.rest.request("GET", f"/topics/{topic['id']}/routing")["routing"]
+                if routing is not None:
+                    state.routings[topic["id"]] = _without(routing, ROUTING_EXTRAS)
+        for fact in _page_all(self.rest, f"/spaces/{space_id}/facts", include_archived="true"):
+            state.facts[fact["id"]] = fact
+        for correction in _page_all(self.rest, f"/spaces/{space_id}/corrections"):
+            state.corrections[correction["id"]] = _without(correction, CORRECTION_EXTRAS)
 
     def take_snapshot(self) -> None:
         """Snapshot, then learn the stream position it stands at (the ``live`` frame)."""
@@ -297,8 +335,10 @@ class Viewer:
                 state.people[person_id] = self.rest.request("GET", f"/people/{person_id}")
         elif noun == "space" and payload["visibility"] == "private" and not held and not self.is_admin:
             # A public space turned private (its event says ``previous_visibility``): gone
-            # for me, who am no member.
+            # for me, who am no member, with what I was told of it.
             state.spaces.pop(payload["id"], None)
+            for key in [k for k, n in state.notifications.items() if n["space_id"] == payload["id"]]:
+                del state.notifications[key]
         elif noun == "space":
             mine = state.spaces.get(payload["id"], dict.fromkeys(OWN_SPACE_FIELDS))
             space = {k: v for k, v in payload.items() if k not in SPACE_EXTRAS}
@@ -332,6 +372,26 @@ class Viewer:
             for item in payload["seen"]:
                 if item["post_id"] in state.seen:
                     state.seen[item["post_id"]] = item["seen_count"]
+        elif noun == "fact" and held:
+            state.facts[payload["id"]] = payload
+        elif kind == "correction.created" and held:
+            state.corrections[payload["id"]] = _without(payload, CORRECTION_EXTRAS)
+        elif kind == "notification.created":
+            state.notifications[payload["id"]] = payload
+        elif kind == "notification.read":
+            for notification in state.notifications.values():
+                if payload["ids"] is None or notification["id"] in payload["ids"]:
+                    notification["read"] = True
+        elif noun == "invitation" and payload["status"] == "withdrawn":
+            state.invitations.pop(payload["space_id"], None)
+        elif noun == "invitation":
+            state.invitations[payload["space_id"]] = payload
+        elif kind == "question.routed":
+            topic = state.topics.get(payload["topic_id"])
+            if topic is not None and topic["author_id"] == self.me:
+                state.routings[payload["topic_id"]] = _without(payload, ROUTING_EXTRAS)
+        elif noun == "scheduled_post":
+            state.scheduled[payload["id"]] = payload
         elif kind not in REDUCED_TYPES | NOT_COVERED_HERE:
             raise AssertionError(f"{self.name}: no reducer for the event type {kind!r}")
 
@@ -350,9 +410,18 @@ class Viewer:
         for post_id in [p for p, post in state.posts.items() if post["space_id"] == space_id]:
             del state.posts[post_id]
             state.seen.pop(post_id, None)
+        for held in (state.facts, state.corrections):
+            for key in [k for k, item in held.items() if item["space_id"] == space_id]:
+                del held[key]
+        for topic_id in [t for t in state.routings if t not in state.topics]:
+            del state.routings[topic_id]
         space = state.spaces.get(space_id)
         if space is None:
             return
+        if space["visibility"] == "private":
+            # Notifications are listed only while their space may be read.
+            for key in [k for k, n in state.notifications.items() if n["space_id"] == space_id]:
+                del state.notifications[key]
         if space["visibility"] == "private" and not self.is_admin:
             del state.spaces[space_id]
         else:
@@ -375,6 +444,9 @@ class Viewer:
             topic["last_activity_at"] = max(
                 [topic["last_activity_at"], *(p["created_at"] for p in mine)], key=datetime.fromisoformat
             )
+            replies = [p["created_at"] for p in mine if p["author_id"] != topic["author_id"]]
+            if topic["first_reply_at"] is None and replies:  # set once, by the first reply
+                topic["first_reply_at"] = min(replies, key=datetime.fromisoformat)
         space = self.state.spaces[space_id]
         pointer = space["last_read_post_id"] or 0
         space["unread_count"] = sum(
@@ -385,6 +457,10 @@ class Viewer:
             and not p["deleted"]
             and p["id"] > pointer
         )
+
+
+def _without(item: JSON, fields: tuple[str, ...]) -> JSON:
+    return {k: v for k, v in item.items() if k not in fields}
 
 
 def _react(post: JSON, emoji: str, person_id: int, *, add: bool) -> None:
@@ -578,6 +654,52 @@ def run_scenario(world: World, viewers: dict[str, Viewer], stack: ExitStack) -> 
     api("admin").request("POST", "/seen", {"post_ids": [question_post, nia_hello]})
     api("pat").request("POST", "/seen", {"post_ids": [question_post, mia_plaza, secret_post]})
     api("rex").request("POST", "/seen", {"post_ids": [question_post, mia_plaza]})
+    step()
+
+    # facts, corrections, notifications: a fact seen then changed, a post corrected, an
+    # urgent mention (told live whatever the hour), notifications read
+    soon = (date.today() + timedelta(days=60)).isoformat()
+    rule = api("olga").request(
+        "POST",
+        f"/spaces/{vault}/facts",
+        {"title": "Discount ceiling", "body": "At most 10 %", "review_by": soon},
+    )["id"]
+    old_rule = api("olga").request(
+        "POST", f"/spaces/{lobby}/facts", {"title": "Office hours", "body": "9 to 5", "review_by": soon}
+    )["id"]
+    for who in ("mia", "nia"):
+        api(who).request("POST", "/facts/seen", {"fact_ids": [rule]})
+    api("olga").request("PATCH", f"/facts/{rule}", {"body": "At most 12 %", "note": "new policy"})
+    api("olga").request("POST", f"/facts/{old_rule}/archive")
+    w.reply("rex", question, "Correction: up by 7%", correction_of_id=rex_answer, urgent=True)
+    w.reply("olga", welcome, f"Urgent, @{mia.handle}: read the new prices", urgent=True)
+    mine = api("mia").request("GET", "/notifications")["items"]
+    api("mia").request("POST", "/notifications/read", {"ids": [mine[0]["id"]]})
+    api("olga").request("POST", "/notifications/read", {"all": True})
+    step()
+
+    # invitations, a routed question, posts sent later
+    council = w.space("olga", "Council", "private")
+    invite = [w.id("rex"), w.id("nia"), w.id("pat")]
+    api("olga").request("POST", f"/spaces/{council}/invitations", {"person_ids": invite})
+    api("rex").request("POST", f"/invitations/{council}/accept")
+    api("nia").request("POST", f"/invitations/{council}/decline")
+    api("olga").request("DELETE", f"/spaces/{council}/invitations/{w.id('pat')}")
+    ask, _ask_post = w.topic("nia", vault, "Contract terms?", "Who knows them?", is_question=True)
+    api("nia").request("POST", f"/topics/{ask}/routing", {"notify": [w.id("pat")]})
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    later = api("mia").request(
+        "POST",
+        "/scheduled-posts",
+        {"space_id": lobby, "topic_id": question, "body": "Later", "send_at": tomorrow},
+    )["id"]
+    api("mia").request("PATCH", f"/scheduled-posts/{later}", {"body": "Later, edited"})
+    dropped = api("mia").request(
+        "POST",
+        "/scheduled-posts",
+        {"space_id": lobby, "title": "Draft", "body": "Never", "send_at": tomorrow},
+    )["id"]
+    api("mia").request("DELETE", f"/scheduled-posts/{dropped}")
     step()
 
     # deletions: by an owner (moderation) and by the author

@@ -127,7 +127,7 @@ def test_concurrent_posts_share_one_commit_and_each_keeps_its_own_outcome(
         assert written_by == 1  # the four actions were written by one transaction
 
 
-def test_creating_a_post_takes_one_query_to_authenticate_and_six_to_write(
+def test_creating_a_post_takes_one_query_to_authenticate_and_nine_to_write(
     app: App, client: TestClient, thread: tuple[Actor, Actor, int]
 ) -> None:
     member, outsider, topic_id = thread
@@ -136,10 +136,11 @@ def test_creating_a_post_takes_one_query_to_authenticate_and_six_to_write(
     response = client.post(f"{API}/topics/{topic_id}/posts", json=body, headers=member.headers)
     assert response.status_code == 201, response.text
     # token; then topic with space and membership, post, mentions, the post's ties to other
-    # people (one INSERT ... SELECT, for the network), topic's count, event
+    # people (one INSERT ... SELECT, for the network), topic's count, event; and, for the
+    # person mentioned, the notification: its recipient, its row, its event
     # (PostgreSQL adds the advisory lock that orders the event log; BEGIN and COMMIT are
     # not statements SQLAlchemy sees)
-    assert statements[0] == (7 if app.db.is_sqlite else 8)
+    assert statements[0] == (10 if app.db.is_sqlite else 11)
 
 
 def test_writers_of_two_databases_on_one_file_take_turns(tmp_path: Path, sqlite_app: App) -> None:

@@ -174,6 +174,20 @@ OUTSIDER_REQUESTS: list[tuple[str, str, Any]] = [
     ("PUT", "/spaces/{space}/notification-level", {"notification_level": "all"}),
     ("POST", "/spaces/{space}/read", {}),
     ("GET", "/posts/{post}/seen", None),
+    ("GET", "/topics/{topic}/routing", None),
+    ("POST", "/topics/{topic}/routing", None),
+    ("GET", "/spaces/{space}/send-time", None),
+    ("GET", f"/similar?q={SECRET_WORD}&space={{space}}", None),
+    ("GET", "/spaces/{space}/facts", None),
+    ("GET", "/spaces/{space}/facts?overdue=true&sort=updated", None),
+    ("POST", "/spaces/{space}/facts", {"title": "Hello", "body": "let me in"}),
+    ("GET", "/spaces/{space}/corrections", None),
+    ("GET", "/spaces/{space}/invitations", None),
+    ("POST", "/spaces/{space}/invitations", {"suggested": True}),
+    ("DELETE", "/spaces/{space}/invitations/{member}", None),
+    ("GET", "/spaces/{space}/community", None),
+    ("GET", "/spaces/{space}/metrics", None),
+    ("GET", "/spaces/{space}/metrics?from=2020-01-01&to=2020-01-31&k=1", None),
 ]
 
 

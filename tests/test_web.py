@@ -4,17 +4,35 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import PASSWORD, Actor, Factory
+from tests.conftest import FAST_HASHER, PASSWORD, Actor, Factory, make_settings
 
 from kith import web
-from kith.actions import auth, posts, spaces, topics
-from kith.app import App
+from kith.actions import (
+    analysis,
+    analysis_views,
+    auth,
+    facts,
+    people,
+    posts,
+    receipts,
+    scheduled,
+    spaces,
+    topics,
+)
+from kith.api.factory import create_api
+from kith.app import App, build_app
 from kith.domain.errors import Unauthorized
-from kith.domain.models import Post, Topic, Visibility
+from kith.domain.models import Post, Role, Topic, Visibility
+from kith.simulate.load import load_org
+from kith.simulate.org import simulate_org
+from kith.storage import analysis as analysis_store
 from kith.web.render import WebRoute
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -259,7 +277,16 @@ def test_bad_input_gives_a_page_not_a_500(client: TestClient, world: World) -> N
 def form_routes() -> list[tuple[str, str]]:
     """Every POST route of the web UI, as (path template, name)."""
     found = []
-    for module in (web.pages, web.forms, web.live):
+    for module in (
+        web.pages,
+        web.forms,
+        web.live,
+        web.communities,
+        web.dashboards,
+        web.personal,
+        web.spacetools,
+        web.admin,
+    ):
         for route in module.router.routes:
             assert isinstance(route, WebRoute)
             if "POST" in route.methods:
@@ -271,11 +298,15 @@ def test_every_form_route_refuses_a_request_without_the_csrf_token(
     client: TestClient, app: App, world: World
 ) -> None:
     routes = form_routes()
-    assert len(routes) >= 12
+    assert len(routes) >= 24
+    fact = facts.check_create_fact(app, world.ana.viewer, world.space_id, title="Price list", body="v1")
     ids = {
         "space_id": world.space_id,
         "topic_id": world.topic.id,
         "post_id": world.answer.id,
+        "fact_id": fact.id,
+        "person_id": world.bo.id,
+        "community_id": 1,
     }
     data = {"title": "t", "body": "b", "emoji": "tada", "post_id": str(world.answer.id), "resolved": "1"}
     csrf = as_person(client, world.ana)
@@ -313,7 +344,8 @@ def _state(app: App, world: World) -> tuple[object, ...]:
     topic = topics.get_topic(app, world.ana.viewer, world.topic.id)
     shown = posts.list_posts(app, world.ana.viewer, world.topic.id).items
     members = spaces.list_members(app, world.ana.viewer, world.space_id)
-    return topic, shown, len(members), len(spaces.list_spaces(app, world.ana.viewer))
+    written = facts.list_facts(app, world.ana.viewer, facts.FactQuery(space_id=world.space_id)).items
+    return topic, shown, len(members), len(spaces.list_spaces(app, world.ana.viewer)), written
 
 
 def test_forms_do_what_they_say(client: TestClient, app: App, world: World) -> None:
@@ -433,3 +465,318 @@ def test_static_files_are_served(client: TestClient) -> None:
 
 def _htmx(csrf: str) -> dict[str, str]:
     return {"HX-Request": "true", "X-CSRF-Token": csrf}
+
+
+# ---------------------------------------------------------------- phase 2: map, dashboards, admin
+
+
+@dataclass
+class Analysed:
+    """A simulated organisation analysed once, an analyst, an administrator, one of its people."""
+
+    run_id: int
+    communities: list[dict[str, Any]]
+    analyst: Actor
+    admin: Actor
+    member: Actor  # a person of the largest community, signed in
+
+
+def build_analysed(app: App, make: Factory) -> Analysed:
+    """Load a small simulated organisation through the real loaders and analyse it."""
+    admin = make.admin
+    org = simulate_org(people=120, days=30, seed=5)
+    load_org(app, org)
+    until = datetime.combine(org.start, datetime.min.time(), UTC) + timedelta(days=org.days)
+    run = analysis.check_run(app, None, analysis.AnalysisParams(until=until, seed=1))
+    analyst = make.person("Ana Lyst", role=Role.ANALYST)
+    found = analysis_views.list_communities(app, analyst.viewer, run["id"])["communities"]
+    with app.db.read() as conn:
+        first = next(m for m in analysis_store.members(conn, run["id"], found[0]["id"]) if m["active"])
+    auth.do_set_password(app, first["person_id"], PASSWORD)
+    person = people.get_person(app, admin.viewer, first["person_id"])
+    member = Actor(person, Role.MEMBER, auth.check_login(app, person.email, PASSWORD).token)
+    return Analysed(run["id"], found, analyst, admin, member)
+
+
+@pytest.fixture
+def analysed(app: App, make: Factory) -> Analysed:
+    return build_analysed(app, make)
+
+
+def test_the_map_draws_every_community_the_api_lists(client: TestClient, analysed: Analysed) -> None:
+    as_person(client, analysed.analyst)
+    page = client.get("/map")
+    assert page.status_code == 200
+    drawn = re.search(r'class="netmap"[^>]*data-communities="(\d+)"', page.text)
+    assert drawn is not None
+    api = client.get(
+        f"/api/v1/analysis/runs/{analysed.run_id}/communities",
+        headers={"Authorization": f"Bearer {analysed.analyst.token}"},
+    ).json()
+    assert int(drawn.group(1)) == len(api["communities"]) == len(analysed.communities) > 1
+    assert page.text.count('class="node ') == len(api["communities"])
+    assert 'class="tie' in page.text  # ties between communities
+    crossing = [c for c in api["communities"] if c["cross_boundary"]]
+    assert page.text.count('class="ring"') == len(crossing)
+    # The office colouring is the same map with the other scope.
+    assert 'colour-office"' in client.get("/map?colour=office").text
+
+
+def test_a_community_page_shows_its_make_up_and_no_people_by_default(
+    client: TestClient, analysed: Analysed
+) -> None:
+    as_person(client, analysed.analyst)
+    community = analysed.communities[0]
+    page = client.get(f"/map/communities/{community['id']}")
+    assert page.status_code == 200
+    assert 'id="makeup-departments"' in page.text
+    assert next(iter(community["departments"]["cells"])) in page.text
+    assert 'id="member-dots"' not in page.text  # person-level results are off
+    assert "Person-level results are off" in page.text
+    assert 'id="create-space"' in page.text
+    # Under the threshold, or missing: 404, as the API.
+    assert client.get("/map/communities/999999").status_code == 404
+
+
+def test_person_level_results_show_the_people_with_their_roles(
+    database_url: str, app: App, analysed: Analysed
+) -> None:
+    personal = build_app(make_settings(database_url, person_level_analysis=True), hasher=FAST_HASHER)
+    try:
+        with TestClient(create_api(personal)) as other:
+            as_person(other, analysed.analyst)
+            community = analysed.communities[0]
+            page = other.get(f"/map/communities/{community['id']}?colour=office")
+            assert page.status_code == 200
+            assert 'id="member-dots"' in page.text
+            assert page.text.count('class="person-dot"') == community["size"]
+            assert "colour-office" in page.text
+            log = analysis_views.access_log(app, analysed.admin.viewer)
+            assert any(row["what"] == f"members of community {community['id']}" for row in log)
+    finally:
+        personal.close()
+
+
+def test_members_see_only_their_own_place(client: TestClient, analysed: Analysed) -> None:
+    as_person(client, analysed.member)
+    page = client.get("/map")
+    assert page.status_code == 200
+    assert "Your place in the network" in page.text
+    assert 'id="my-position"' in page.text
+    assert 'class="netmap"' not in page.text
+    for path in (
+        f"/map/communities/{analysed.communities[0]['id']}",
+        "/analysis",
+        "/admin/analysis",
+        "/admin/people",
+        "/admin/imports",
+    ):
+        assert client.get(path).status_code == 403, path
+    person = client.get(f"/people/{analysed.member.id}")
+    assert 'id="my-position"' in person.text
+    # Not on someone else's page.
+    assert 'id="my-position"' not in client.get(f"/people/{analysed.analyst.id}").text
+
+
+def test_analysts_see_flow_and_silos_and_runs_but_not_people_admin(
+    client: TestClient, analysed: Analysed
+) -> None:
+    as_person(client, analysed.analyst)
+    page = client.get("/analysis")
+    assert page.status_code == 200
+    assert 'data-chart="heat"' in page.text
+    assert int(re.search(r'data-chart="heat" data-points="(\d+)"', page.text).group(1)) > 0  # type: ignore[union-attr]
+    assert 'id="community-silos"' in page.text
+    assert 'id="department-silos"' in page.text
+    runs = client.get("/admin/analysis")
+    assert runs.status_code == 200
+    assert f'data-analysis-run="{analysed.run_id}"' in runs.text
+    assert client.get("/admin/people").status_code == 403
+    assert client.get("/admin/imports").status_code == 403
+
+
+def test_make_a_space_from_a_community_and_accept_the_invitation(
+    client: TestClient, app: App, analysed: Analysed
+) -> None:
+    community = analysed.communities[0]
+    csrf = as_person(client, analysed.analyst)
+    made = client.post(
+        f"/map/communities/{community['id']}/space", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert made.status_code == 303
+    page = client.get(made.headers["location"])
+    assert 'id="community-space"' in page.text
+    assert 'id="create-space"' not in page.text
+    again = client.post(f"/map/communities/{community['id']}/space", data={"csrf_token": csrf})
+    assert again.status_code == 409
+    # Someone of the community finds the invitation at home, or is an owner already.
+    member_csrf = as_person(client, analysed.member)
+    home = client.get("/")
+    found = re.search(r'action="/invitations/(\d+)/accept"', home.text)
+    if found is not None:
+        space_id = int(found.group(1))
+        accepted = client.post(
+            f"/invitations/{space_id}/accept", data={"csrf_token": member_csrf}, follow_redirects=False
+        )
+        assert accepted.status_code == 303
+        assert client.get(f"/spaces/{space_id}").status_code == 200
+        assert 'action="/invitations/' not in client.get("/").text
+
+
+def test_dashboards_draw_charts_with_data(client: TestClient, app: App, world: World) -> None:
+    receipts.check_mark_seen(app, world.ana.viewer, [world.answer.id])
+    as_person(client, world.ana)
+    page = client.get(f"/spaces/{world.space_id}/dashboard")
+    assert page.status_code == 200
+    drawn = {
+        key: int(points)
+        for key, points in re.findall(
+            r'aria-labelledby="([a-z-]+)-title [a-z-]+-desc" data-chart="[a-z]+" data-points="(\d+)"',
+            page.text,
+        )
+    }
+    assert set(drawn) >= {
+        "reach-curve",
+        "first-answer",
+        "coverage",
+        "waits",
+        "trend-questions",
+        "trend-reach",
+    }
+    assert drawn["coverage"] > 0  # members' working hours
+    assert drawn["first-answer"] == 1  # one question, answered at once
+    assert drawn["trend-questions"] > 0
+    assert "<table>" in page.text  # every chart has its numbers as a table
+    # Private spaces' dashboards, facts and similar hints: invisible to others.
+    assert client.get(f"/spaces/{world.private_id}/dashboard").status_code == 200
+    as_person(client, world.outsider)
+    assert client.get(f"/spaces/{world.private_id}/dashboard").status_code == 404
+    assert client.get(f"/spaces/{world.private_id}/similar?title=Secret+merger+plans").status_code == 404
+
+
+def test_catch_up_on_home_and_mark_caught_up(client: TestClient, app: App, world: World) -> None:
+    posts.check_create_post(app, world.bo.viewer, world.topic.id, "Also @" + world.ana.person.handle)
+    csrf = as_person(client, world.ana)
+    home = client.get("/")
+    assert 'id="catch-up"' in home.text
+    assert 'class="catch-up-item reason-mention"' in home.text
+    assert "Who knows Acme?" in home.text
+    done = client.post("/catch-up/done", data={"csrf_token": csrf}, follow_redirects=False)
+    assert done.status_code == 303
+    assert "You are all caught up." in client.get("/").text
+
+
+def test_notifications_page_and_count(client: TestClient, app: App, world: World) -> None:
+    posts.check_create_post(app, world.bo.viewer, world.topic.id, "Ping @" + world.ana.person.handle)
+    csrf = as_person(client, world.ana)
+    page = client.get("/notifications")
+    assert page.status_code == 200
+    count = re.search(r'id="notice-count">(\d+)<', page.text)
+    assert count is not None
+    assert int(count.group(1)) >= 1
+    assert "is-unread" in page.text
+    client.post("/notifications/read", data={"csrf_token": csrf})
+    page = client.get("/notifications")
+    assert re.search(r'id="notice-count">0<', page.text)
+
+
+def test_facts_panel_create_edit_review(client: TestClient, app: App, world: World) -> None:
+    csrf = as_person(client, world.bo)
+    made = client.post(
+        f"/spaces/{world.space_id}/facts",
+        data={"csrf_token": csrf, "title": "Acme's buyer", "body": "Jo **Smith**", "review_by": ""},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    fact_id = int(made.headers["location"].rsplit("-", 1)[1])
+    page = client.get(f"/spaces/{world.space_id}")
+    assert f'id="fact-{fact_id}"' in page.text
+    assert "<strong>Smith</strong>" in page.text
+    assert f'href="/facts/{fact_id}/edit"' in page.text  # the owner may edit
+    edited = client.post(
+        f"/facts/{fact_id}/edit",
+        data={"csrf_token": csrf, "title": "Acme's buyer", "body": "Jo Smith, since May", "note": "new"},
+        follow_redirects=False,
+    )
+    assert edited.status_code == 303
+    assert facts.get_fact(app, world.bo.viewer, fact_id).version == 2
+    assert client.post(f"/facts/{fact_id}/review", data={"csrf_token": csrf}).status_code == 200
+    # Ana (the space's owner) may edit it too; the outsider (not a member) may not write facts.
+    assert f'href="/facts/{fact_id}/edit"' in (
+        as_person(client, world.ana) and client.get(f"/spaces/{world.space_id}").text
+    )
+    outsider_csrf = as_person(client, world.outsider)
+    refused = client.post(
+        f"/spaces/{world.space_id}/facts", data={"csrf_token": outsider_csrf, "title": "x", "body": "y"}
+    )
+    assert refused.status_code == 403
+    assert (
+        client.post(f"/facts/{fact_id}/edit", data={"csrf_token": outsider_csrf, "title": "z"}).status_code
+        == 403
+    )
+    # A private space's facts stay private.
+    secret = facts.check_create_fact(
+        app, world.ana.viewer, world.private_id, title="Merger date", body="soon"
+    )
+    assert client.get(f"/facts/{secret.id}/edit").status_code == 404
+    assert "Merger date" not in client.get(f"/spaces/{world.space_id}").text
+
+
+def test_similar_questions_and_send_later(client: TestClient, app: App, world: World) -> None:
+    csrf = as_person(client, world.bo)
+    hints = client.get(f"/spaces/{world.space_id}/similar", params={"title": "Who knows the people at Acme?"})
+    assert hints.status_code == 200
+    assert f'href="/topics/{world.topic.id}"' in hints.text
+    assert client.get(f"/spaces/{world.space_id}/similar", params={"title": "x"}).text.strip() == ""
+    page = client.get(f"/spaces/{world.space_id}")
+    assert 'name="send_at"' in page.text
+    assert 'hx-get="/spaces/' in page.text
+    later = (app.clock() + timedelta(days=1)).astimezone(ZoneInfo(world.bo.person.timezone))
+    response = client.post(
+        f"/spaces/{world.space_id}/scheduled",
+        data={"csrf_token": csrf, "title": "Later", "body": "b", "send_at": later.strftime("%Y-%m-%dT%H:%M")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"].endswith("?scheduled=1")
+    pending = scheduled.list_scheduled(app, world.bo.viewer, status="pending")
+    assert [p.title for p in pending] == ["Later"]
+    bad = client.post(
+        f"/spaces/{world.space_id}/scheduled",
+        data={"csrf_token": csrf, "title": "t", "body": "b", "send_at": "no"},
+    )
+    assert bad.status_code == 422
+
+
+def test_admin_people_roles_and_roster(client: TestClient, app: App, world: World, make: Factory) -> None:
+    csrf = as_person(client, make.admin)
+    page = client.get("/admin/people?q=Bo")
+    assert page.status_code == 200
+    assert f'id="person-{world.bo.id}"' in page.text
+    changed = client.post(
+        f"/admin/people/{world.bo.id}/role",
+        data={"csrf_token": csrf, "role": "analyst"},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    assert people.get_role(app, world.bo.id) is Role.ANALYST
+    assert (
+        client.post(
+            f"/admin/people/{world.bo.id}/role", data={"csrf_token": csrf, "role": "king"}
+        ).status_code
+        == 422
+    )
+    roster_csv = b"email,name,department\nnew.person@example.com,New Person,Sales\n"
+    response = client.post(
+        "/admin/imports/roster",
+        data={"csrf_token": csrf},
+        files={"file": ("roster.csv", roster_csv, "text/csv")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    assert "1+created" in response.headers["location"] or "1%20created" in response.headers["location"]
+    assert people.find_person_by_email(app, "new.person@example.com") is not None
+    assert client.get("/admin/imports").status_code == 200
+    for path in ("/admin/people", "/admin/imports"):
+        as_person(client, world.ana)
+        assert client.get(path).status_code == 403

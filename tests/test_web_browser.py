@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from tests.conftest import PASSWORD, Actor, Factory
 from tests.live import serving
+from tests.test_web import build_analysed
 
-from kith.actions import posts, spaces, topics
+from kith.actions import posts, receipts, spaces, topics
 from kith.app import App
 from kith.domain.models import Topic
 
@@ -267,12 +268,15 @@ def test_no_console_errors_on_any_page(browser: Browser, server: str, scene: Sce
         "/search?q=CTO",
         f"/people/{scene.bo.id}",
         f"/people/{scene.ana.id}",
+        f"/spaces/{scene.space_id}/dashboard",
+        "/notifications",
+        "/map",
     ]
     for url in pages:
         response = page.goto(url)
         assert response is not None
         assert response.status == 200, url
-        if not url.startswith("/search"):  # search results are not live
+        if page.locator("#live-status").count():  # the pages with live data
             wait_live(page)
     for width in (375, 1280):  # phone and desktop: nothing wider than the screen
         page.set_viewport_size({"width": width, "height": 800})
@@ -365,3 +369,82 @@ def test_a_dropped_connection_resumes_without_loss_or_duplicate(
         expect(page.locator(f"#post-{post_id}")).to_have_count(1)
     context.close()
     relay.close()
+
+
+# ---------------------------------------------------------------- phase 2: map, dashboards, admin
+
+
+def test_the_map_draws_the_communities_and_a_click_opens_one(
+    browser: Browser, server: str, app: App, make: Factory, console: Console
+) -> None:
+    analysed = build_analysed(app, make)
+    context, page = signed_in(browser, server, analysed.analyst, console)
+    page.goto("/map")
+    nodes = page.locator("svg.netmap a.node")
+    expect(nodes).to_have_count(len(analysed.communities))
+    box = nodes.first.locator("circle.body").bounding_box()
+    assert box is not None
+    assert box["width"] > 10
+    # Colours switch between departments and offices without a request.
+    fill = nodes.first.locator("circle.body").evaluate("c => getComputedStyle(c).fill")
+    page.get_by_role("radio", name="Office").check()
+    expect(page.locator("[data-colour-scope]")).to_have_class(re.compile("colour-office"))
+    expect(page).to_have_url(re.compile(r"colour=office"))
+    assert fill.startswith("rgb")
+    # Keyboard: a community is a link; Enter opens it. A click does too.
+    first = analysed.communities[0]
+    page.locator(f'svg.netmap a.node[data-community="{first["id"]}"] circle.body').click()
+    expect(page).to_have_url(re.compile(rf"/map/communities/{first['id']}"))
+    expect(page.locator("h1")).to_have_text(first["name"])
+    expect(page.locator("#makeup-departments li").first).to_be_visible()
+    for url in ("/analysis", "/admin/analysis"):
+        response = page.goto(url)
+        assert response is not None
+        assert response.status == 200, url
+    page.set_viewport_size({"width": 375, "height": 800})
+    for url in ("/map", f"/map/communities/{first['id']}", "/analysis"):
+        page.goto(url)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (url, overflow)
+    assert console.errors == []
+    context.close()
+
+
+def test_dashboards_draw_their_charts_with_data(
+    browser: Browser, server: str, app: App, scene: Scene, console: Console
+) -> None:
+    receipts.check_mark_seen(app, scene.ana.viewer, [scene.answer_id])
+    context, page = signed_in(browser, server, scene.ana, console)
+    page.goto(f"/spaces/{scene.space_id}/dashboard")
+    for key in ("reach-curve", "first-answer", "coverage", "waits", "trend-questions", "trend-reach"):
+        expect(page.locator(f"#{key} svg")).to_be_visible()
+    bars = page.locator("#coverage svg rect.bar")
+    assert bars.count() == 24
+    heights = bars.evaluate_all("rs => rs.map(r => r.getBBox().height)")
+    assert sum(heights) > 0  # members' working hours cover the day
+    answered = page.locator("#first-answer svg rect.bar").evaluate_all(
+        "rs => rs.filter(r => r.getBBox().height > 0).length"
+    )
+    assert answered == 1
+    assert page.locator("#trend-questions svg path.line").count() >= 1
+    # The numbers behind a chart, as a table.
+    page.locator("#coverage summary").click()
+    expect(page.locator("#coverage table")).to_be_visible()
+    assert console.errors == []
+    context.close()
+
+
+def test_home_catch_up_and_similar_hints(
+    browser: Browser, server: str, app: App, scene: Scene, console: Console
+) -> None:
+    posts.check_create_post(app, scene.bo.viewer, scene.topic.id, f"See @{scene.ana.person.handle}")
+    context, page = signed_in(browser, server, scene.ana, console)
+    page.goto("/")
+    expect(page.locator("#catch-up-list li").first).to_contain_text("Who knows Acme?")
+    page.locator("#caught-up").click()
+    expect(page.locator("#catch-up")).to_contain_text("You are all caught up.")
+    page.goto(f"/spaces/{scene.space_id}")
+    page.get_by_role("textbox", name="Title", exact=True).fill("Who knows the people at Acme?")
+    expect(page.locator("#similar-hints a").first).to_have_text("Who knows Acme?", timeout=5000)
+    assert console.errors == []
+    context.close()

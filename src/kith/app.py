@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 
 from kith.config import Settings
+from kith.mail import Mailer, build_mailer
 from kith.realtime.backends.redis import RedisNews
 from kith.realtime.dispatcher import Dispatcher
 from kith.realtime.hub import Hub
@@ -39,6 +40,8 @@ class App:
     dispatcher: Dispatcher = field(init=False)
     news: RedisNews | None = field(init=False, default=None)
     presence: PresenceTracker = field(default_factory=PresenceTracker)
+    # Sends digests; None when no SMTP host is configured (mail off).
+    mailer: Mailer | None = None
 
     def __post_init__(self) -> None:
         self.dispatcher = Dispatcher(
@@ -88,4 +91,5 @@ def build_app(settings: Settings, *, clock: Clock | None = None, hasher: Passwor
         hub=Hub(),
         clock=clock or utc_now,
         hasher=hasher or PasswordHasher(),
+        mailer=build_mailer(settings),
     )

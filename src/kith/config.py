@@ -66,6 +66,10 @@ class Settings(BaseSettings):
         le=3600,
         description="How often an open stream checks that its token is still valid.",
     )
+    stream_compression: bool = Field(
+        default=False,
+        description="Offer permessage-deflate on WebSocket streams (less bandwidth, more CPU and memory).",
+    )
     presence_flush_seconds: float = Field(
         default=1.0, gt=0, le=60, description="Presence changes are gathered and published this often."
     )
@@ -127,6 +131,41 @@ class Settings(BaseSettings):
         default=1.0, ge=0, le=1000, description="Ties weaker than this are left out of the network."
     )
     page_size_max: int = Field(default=200, ge=1, description="Largest page a list endpoint returns.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        max_length=500,
+        description="The address people reach Kith at, for links in feeds and e-mail.",
+    )
+    scheduler: bool = Field(
+        default=True, description="Whether each server process runs the periodic jobs (digests...)."
+    )
+    smtp_host: str = Field(default="", max_length=255, description="SMTP server for digests; empty: off.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_username: str = Field(default="", max_length=255, description="SMTP user name; empty: no login.")
+    smtp_password: str = Field(default="", max_length=1000, description="SMTP password.")
+    smtp_from: str = Field(
+        default="Kith <kith@localhost>", max_length=320, description="The From address of digests."
+    )
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_ssl: bool = Field(default=False, description="Connect to the SMTP server over TLS (port 465).")
+    smtp_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="How long to wait for the SMTP server."
+    )
+    routing_widen_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=10_080,
+        description="Minutes a routed question waits unanswered before more people are told.",
+    )
+    routing_batch: int = Field(
+        default=3, ge=1, le=50, description="People told of a routed question at each stage."
+    )
+    routing_max_stage: int = Field(
+        default=3, ge=1, le=20, description="The last stage to which a routed question's circle widens."
+    )
+    scheduled_max_days: int = Field(
+        default=30, ge=1, le=366, description="How far ahead a post may be scheduled, in days."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Server log level."
     )
@@ -140,6 +179,14 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
             raise ValueError("database_url must start with sqlite:/// or postgresql://")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        scheme, _, rest = value.partition("://")
+        if scheme not in ("http", "https") or not rest.strip("/"):
+            raise ValueError("public_url must be an http:// or https:// address")
+        return value.rstrip("/")
 
     @classmethod
     def settings_customise_sources(
@@ -170,6 +217,8 @@ class Settings(BaseSettings):
         """The settings as a dict with secrets hidden, for logs and `kith config`."""
         values = self.model_dump()
         values["secret_key"] = "***"  # noqa: S105 - the mask
+        if self.smtp_password:
+            values["smtp_password"] = "***"  # noqa: S105 - the mask
         values["database_url"] = _hide_password(self.database_url)
         return values
 

@@ -269,3 +269,20 @@ def access_log(app: App, viewer: Viewer) -> list[dict[str, Any]]:
     with app.db.read() as conn:
         rows = store.access_log(conn)
     return [{**row, "at": views.iso(row["at"])} for row in rows]
+
+
+def community_membership(app: App, viewer: Viewer | None, run_id: int | None = None) -> dict[int, set[int]]:
+    """Each community of a run (the latest done by default) and its members' person ids.
+
+    Person-level: only where :func:`person_level_allowed` (or for Kith itself, ``viewer``
+    None, as the demo builder is); logged like every person-level view.
+    """
+    if not person_level_allowed(app, viewer):
+        raise Forbidden("person-level analysis is off in this deployment")
+    with app.db.transaction() as tx:
+        found = run_id if run_id is not None else store.latest_done(tx.conn)
+        if found is None:
+            raise NotFound("no finished analysis run")
+        if viewer is not None:
+            store.log_access(tx.conn, viewer.id, found, "community membership", app.clock())
+        return store.community_members(tx.conn, found)

@@ -27,5 +27,16 @@ class Job:
 def all_jobs() -> list[Job]:
     """Every periodic job, in the order one pass runs them."""
     # Imported here: each job's module imports much of the actions layer.
+    from kith.actions.digest import send_due
+    from kith.actions.facts import flag_overdue
+    from kith.actions.metrics import do_store_daily_metrics
+    from kith.actions.routing import widen_due
+    from kith.actions.scheduled import send_due as send_scheduled
+
     jobs: list[Job] = []
+    jobs.append(Job("facts.overdue", 300, flag_overdue))
+    jobs.append(Job("digests", 60, send_due))
+    jobs.append(Job("scheduled.send", 15, send_scheduled))
+    jobs.append(Job("routing.widen", 60, widen_due))
+    jobs.append(Job("metrics.daily", 3600, do_store_daily_metrics))
     return jobs

@@ -44,9 +44,10 @@ KINDS = (
     "question",
     "fact_overdue",
     "invitation",
+    "send_failed",
 )
 # Kinds about the person's own things: told even in a muted space.
-_OWN = frozenset({"fact_overdue", "invitation"})
+_OWN = frozenset({"fact_overdue", "invitation", "send_failed"})
 EXCERPT_MAX = 200
 
 
@@ -206,5 +207,6 @@ def check_mark_read(app: App, viewer: Viewer, ids: Sequence[int] | None) -> int:
 
 
 def unread_count(app: App, viewer: Viewer) -> int:
+    """The viewer's unread notifications in spaces they may still read."""
     with app.db.read() as conn:
-        return store.unread_count(conn, viewer.id)
+        return store.unread_count(conn, viewer.id, spaces.readable_space_ids(viewer.id))

@@ -8,6 +8,8 @@ a notification per member: clients alert on the post's ``mentions_space`` flag.
 
 from __future__ import annotations
 
+from kith.actions.corrections import announce
+from kith.actions.corrections import recipients as told_of_correction
 from kith.actions.notify import Notice, excerpt, notify
 from kith.app import App
 from kith.domain import hours
@@ -65,13 +67,15 @@ def correct(app: App, tx: Tx, post: Post, topic: Topic, corrected_id: int) -> in
 
     The corrected post must be an earlier, undeleted post of the same space. Returns the
     correction's id. Its recipients are everyone with a seen receipt for the corrected post
-    (except the correction's author), whatever their notification level allows them to be
-    told now; the metrics count how many of them have since seen the correction.
+    (except the correction's author) who may still read the space, whatever their
+    notification level allows them to be told now; the metrics count how many of them have
+    since seen the correction. Emits ``correction.created``.
     """
     target = posts.get(tx.conn, corrected_id, with_reactions=False)
     if target is None or target.space_id != post.space_id or target.id >= post.id or target.deleted:
         raise invalid("correction_of_id", "must be an earlier post in the same space")
-    viewers = corrections.viewers_of_post(tx.conn, target.id) - {post.author_id}
+    saw_it = corrections.viewers_of_post(tx.conn, target.id)
+    viewers = told_of_correction(tx, saw_it, post.space_id, post.author_id)
     summary = excerpt(post.source, 500)
     correction_id = corrections.insert(
         tx.conn,
@@ -86,6 +90,7 @@ def correct(app: App, tx: Tx, post: Post, topic: Topic, corrected_id: int) -> in
         },
         viewers,
     )
+    announce(app, tx, correction_id)
     notify(
         app,
         tx,

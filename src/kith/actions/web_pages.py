@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from kith.actions.access import access_topic
+from kith.actions.access import access_readable_space, access_topic
 from kith.app import App
 from kith.domain import permissions
 from kith.domain.errors import NotFound
 from kith.domain.models import Membership, Person, Post, Space, Viewer
 from kith.storage import events, people, receipts, spaces
+from kith.storage import metrics as metrics_store
 
 MAX_NAMES = 1000
 
@@ -71,3 +73,14 @@ def my_seen_counts(app: App, viewer: Viewer, topic_id: int, shown: Sequence[Post
             return {}
         counts = receipts.seen_counts(conn, mine)
     return {post_id: counts.get(post_id, 0) for post_id in mine}
+
+
+def question_times(
+    app: App, viewer: Viewer, space_id: int, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime | None]]:
+    """When each question of a readable space asked in [``start``, ``end``) was asked and
+    first answered (``None``: not yet): the distribution the dashboard draws, where the
+    metrics give only its median and 90th percentile."""
+    with app.db.read() as conn:
+        access_readable_space(conn, viewer, space_id)
+        return [(q.created_at, q.first_reply_at) for q in metrics_store.questions(conn, space_id, start, end)]

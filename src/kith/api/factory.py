@@ -11,42 +11,43 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse
 
 import kith
+from kith import web
 from kith.actions.presence import keep_presence
 from kith.api import errors
 from kith.api.groupcommit import GroupCommit
 from kith.api.routes import (
     analysis,
     auth,
+    catch_up,
+    community_spaces,
+    corrections,
+    digests,
+    facts,
+    feeds,
     health,
     imports,
+    invitations,
+    metrics,
+    notifications,
     people,
     posts,
     presence,
     receipts,
     roster,
+    routing,
+    scheduled,
     search,
+    similar,
     spaces,
     stream,
     topics,
 )
+from kith.api.scheduler import Scheduler
 from kith.app import App
 
 API_PREFIX = "/api/v1"
-
-_LANDING = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Kith</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto;">
-<h1>Kith</h1>
-<p>The people you know and talk to. This server speaks the Kith REST API.</p>
-<ul><li><a href="/docs">API documentation</a></li>
-<li><a href="/openapi.json">OpenAPI schema</a></li>
-<li><a href="/api/v1/health">Health</a></li></ul>
-</body></html>
-"""
 
 
 def create_api(app: App) -> FastAPI:
@@ -62,9 +63,14 @@ def create_api(app: App) -> FastAPI:
         # The stream's dispatcher follows the event log in this event loop while we serve.
         await app.start_streaming()
         keeping = asyncio.create_task(keep_presence(app), name="kith-presence")
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                # The job under way, if any, finishes first (on a thread: the loop goes on).
+                await anyio.to_thread.run_sync(scheduler.stop)
             # Presence first: this process's people go offline while Redis still carries news.
             keeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -82,6 +88,9 @@ def create_api(app: App) -> FastAPI:
     )
     api.state.kith = app
     api.state.writes = GroupCommit(app)
+    # The periodic jobs (digests...), in a thread while the server runs (KITH_SCHEDULER).
+    scheduler = Scheduler(app) if app.settings.scheduler else None
+    api.state.scheduler = scheduler
     errors.install(api)
     routers = (
         auth,
@@ -93,17 +102,30 @@ def create_api(app: App) -> FastAPI:
         receipts,
         presence,
         search,
+        similar,
+        routing,
+        scheduled,
+        facts,
+        corrections,
+        notifications,
+        catch_up,
+        digests,
+        feeds,
         stream,
         imports,
         analysis,
+        community_spaces,
+        invitations,
+        metrics,
         health,
     )
     for module in routers:
         api.include_router(module.router, prefix=API_PREFIX)
 
-    @api.get("/", include_in_schema=False)
-    def landing() -> HTMLResponse:
-        return HTMLResponse(_LANDING)
+    api.include_router(feeds.public)
+
+    # The web UI: its pages (the home page at "/"), forms, live stream and static files.
+    web.install(api)
 
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:

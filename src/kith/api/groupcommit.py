@@ -1,4 +1,4 @@
-"""Group commit: the write actions of concurrent requests share one SQLite transaction.
+"""Group commit: the write actions of concurrent requests share one transaction.
 
 On SQLite, writes run one at a time under one lock, and a post's transaction spends a
 quarter of its time in BEGIN and COMMIT (appending a dozen pages to the write-ahead log).
@@ -13,8 +13,14 @@ A batch is what arrived while the previous one was being written, at most
 :data:`MAX_BATCH` actions. Under light load that is one action, and nothing changes; at
 1,000 posts per second it is a handful. The actions run on the event loop's thread (see
 :func:`kith.api.deps.call` for why that is right on SQLite) unless a worker thread of this
-process holds the write lock, in which case the batch waits for it on the thread pool. On
-PostgreSQL there is no batching: each action runs in its own transaction on the thread pool.
+process holds the write lock, in which case the batch waits for it on the thread pool.
+
+PostgreSQL batches the same way, each batch one transaction on the thread pool (a query
+there waits on the network): writers run one at a time there too (the event log's advisory
+lock, see docs/architecture.md), and a transaction per action made every post queue for the
+lock and then, holding it, for the interpreter lock between its statements. A batch takes
+the lock once, hops to a thread once and commits once; a batch of one runs in its own
+transaction, without a savepoint.
 """
 
 from __future__ import annotations
@@ -54,8 +60,6 @@ class GroupCommit:
 
     async def run(self, action: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run the write action ``action(*args, **kwargs)``, with others if others are waiting."""
-        if not self.app.db.is_sqlite:
-            return await run_in_threadpool(action, *args, **kwargs)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append(_Item(action, args, kwargs, future))
         if self._drainer is None:
@@ -68,7 +72,7 @@ class GroupCommit:
             while self._pending:
                 await asyncio.sleep(0)  # requests parsed in this turn of the loop join the batch
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                if self.app.db.writer_busy():
+                if not self.app.db.is_sqlite or self.app.db.writer_busy():
                     await run_in_threadpool(self._write, batch)
                 else:
                     self._write(batch)
@@ -81,6 +85,14 @@ class GroupCommit:
                     item.future.cancel()
 
     def _write(self, batch: list[_Item]) -> None:
+        if len(batch) == 1 and not self.app.db.is_sqlite:
+            # Alone: its own transaction, without a savepoint (SQLAlchemy builds each anew).
+            item = batch[0]
+            try:
+                item.result = item.action(*item.args, **item.kwargs)
+            except Exception as exc:
+                item.error = exc
+            return
         try:
             with self.app.db.transaction():
                 for item in batch:

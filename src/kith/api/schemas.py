@@ -400,3 +400,419 @@ class SeenSummaryOut(BaseModel):
     seen_by: list[SeenByOut] | None = Field(
         description="Who and when; only for the author, or where the space shows it."
     )
+
+
+# facts and corrections
+
+FactText = Annotated[str, StringConstraints(max_length=40_000)]
+DateText = Annotated[str, StringConstraints(max_length=40), Field(examples=["2026-06-30"])]
+UrlText = Annotated[
+    str, StringConstraints(max_length=4000), Field(examples=["https://example.com/price-list"])
+]
+NoteText = Annotated[str, StringConstraints(max_length=2000)]
+
+
+class FactCreate(Strict):
+    title: FactText
+    body: FactText = Field(description="Markdown.")
+    source_url: UrlText = ""
+    review_by: DateText | None = Field(
+        default=None, description="YYYY-MM-DD; default: 90 days from today (UTC)."
+    )
+    owner_id: Id | None = Field(default=None, description="A member of the space; default: me.")
+    note: NoteText = ""
+
+
+class FactEdit(Strict):
+    title: FactText | None = None
+    body: FactText | None = None
+    source_url: UrlText | None = None
+    review_by: DateText | None = None
+    owner_id: Id | None = None
+    note: NoteText = Field(default="", description="Why it changed; kept with the version.")
+
+
+class FactReviewIn(Strict):
+    review_by: DateText | None = Field(
+        default=None, description="YYYY-MM-DD; default: 90 days from today (UTC)."
+    )
+
+
+class FactOut(BaseModel):
+    id: int
+    space_id: int
+    title: str
+    source: str
+    html: str
+    owner_id: int
+    source_url: str
+    review_by: str
+    version: int
+    created_by: int
+    created_at: str
+    updated_at: str
+    archived: bool
+    overdue: bool
+
+
+class FactPage(BaseModel):
+    items: list[FactOut]
+    next_cursor: str | None
+
+
+class FactVersionOut(BaseModel):
+    version: int
+    title: str
+    source: str
+    html: str
+    owner_id: int
+    source_url: str
+    review_by: str
+    editor_id: int
+    note: str
+    created_at: str
+
+
+class FactHistoryOut(BaseModel):
+    fact: FactOut
+    versions: list[FactVersionOut] = Field(description="Every version, oldest first; the current one last.")
+
+
+class FactSeenIn(Strict):
+    fact_ids: Annotated[list[Id], Field(max_length=500)]
+
+
+class FactSeenOut(BaseModel):
+    newly_seen: list[int]
+
+
+class CorrectionOut(BaseModel):
+    id: int
+    space_id: int
+    kind: Literal["fact", "post"]
+    fact_id: int | None
+    from_version: int | None
+    to_version: int | None
+    post_id: int | None
+    correction_post_id: int | None
+    author_id: int | None
+    summary: str
+    recipients: int = Field(description="People who saw the earlier version and were told.")
+    seen_since: int = Field(description="Of those, how many have seen the correction since.")
+    created_at: str
+
+
+class CorrectionPage(BaseModel):
+    items: list[CorrectionOut]
+    next_cursor: str | None
+
+
+# notifications, catch-up, digests and feeds
+
+
+class NotificationOut(BaseModel):
+    id: int
+    kind: str
+    space_id: int | None
+    topic_id: int | None
+    post_id: int | None
+    fact_id: int | None
+    correction_id: int | None
+    actor_id: int | None
+    urgent: bool
+    held: bool = Field(description="Held for the digest (quiet hours or digest level): no live alert.")
+    payload: dict[str, object]
+    created_at: str
+    read: bool
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    next_cursor: str | None
+
+
+class NotificationsReadIn(Strict):
+    """Either ``ids`` (some of mine) or ``all: true``."""
+
+    ids: Annotated[list[Id], Field(min_length=1, max_length=500)] | None = None
+    all: bool | None = None
+
+
+class NotificationsReadOut(BaseModel):
+    changed: int
+    unread: int
+
+
+class NotificationCountOut(BaseModel):
+    unread: int
+
+
+class CatchUpSpaceOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+
+
+class CatchUpTopicOut(BaseModel):
+    id: int
+    title: str | None
+
+
+class CatchUpPostOut(BaseModel):
+    id: int
+    excerpt: str | None
+
+
+class CatchUpFactOut(BaseModel):
+    id: int
+    title: str | None
+    version: int | None
+
+
+class CatchUpActorOut(BaseModel):
+    id: int
+    display_name: str | None
+
+
+class CatchUpItemOut(BaseModel):
+    reason: Literal[
+        "mention", "reply", "answer", "accepted", "correction", "fact_new", "fact_changed", "busy_topic"
+    ]
+    why: str = Field(description="Why the item is here, as a sentence.")
+    tier: int = Field(description="1 mentions and replies ... 5 busiest topics; items come in tier order.")
+    score: float = Field(description="Busiest topics: new posts + 3 x participants; 0 otherwise.")
+    at: str
+    urgent: bool
+    space: CatchUpSpaceOut
+    topic: CatchUpTopicOut | None
+    post: CatchUpPostOut | None
+    fact: CatchUpFactOut | None
+    correction_id: int | None
+    actor: CatchUpActorOut | None
+    counts: dict[str, int]
+
+
+class CatchUpOut(BaseModel):
+    since: str
+    until: str
+    items: list[CatchUpItemOut]
+
+
+class CaughtUpOut(BaseModel):
+    caught_up_at: str
+
+
+class DigestPrefIn(Strict):
+    email: bool
+
+
+class DigestPrefOut(BaseModel):
+    email: bool
+
+
+class FeedTokenOut(BaseModel):
+    url: str = Field(description="The personal feed's secret address; shown this once.")
+
+
+# invitations and spaces made from communities
+
+
+class InvitationSpaceOut(BaseModel):
+    """What an invitee sees of the space, even a private one: its name and description."""
+
+    id: int
+    slug: str
+    name: str
+    description: str
+    kind: SpaceKindName
+    visibility: VisibilityName
+    archived: bool
+    community_id: int | None
+
+
+class InvitationOut(BaseModel):
+    space_id: int
+    person_id: int
+    invited_by: int | None
+    role: Literal["owner", "member"]
+    status: Literal["pending", "accepted", "declined", "withdrawn"]
+    created_at: str
+    responded_at: str | None
+    space: InvitationSpaceOut | None = None
+
+
+class InviteIn(Strict):
+    person_ids: list[Id] | None = Field(
+        default=None, max_length=500, description="The people to invite; or send suggested: true."
+    )
+    suggested: bool = Field(
+        default=False,
+        description="A space made from a community: invite the community's suggested additions.",
+    )
+    role: Literal["owner", "member"] = "member"
+
+
+class InviteOut(BaseModel):
+    invited: list[InvitationOut]
+    skipped: dict[str, list[int]] = Field(
+        default_factory=dict,
+        description="People left out, by why: members, pending, accepted, declined.",
+    )
+
+
+class CommunitySpaceIn(Strict):
+    """Everything optional: the proposal's values are used for what is not given."""
+
+    run_id: Id | None = Field(default=None, description="A run; default: the newest with the community.")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
+    slug: Annotated[str, StringConstraints(max_length=64)] | None = None
+    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    visibility: VisibilityName = "private"
+    owners: list[Id] | None = Field(default=None, min_length=1, max_length=10)
+
+
+# faster: similar questions, question routing, send later
+
+
+class SimilarItemOut(BaseModel):
+    """An earlier topic or fact like the question being written."""
+
+    kind: Literal["topic", "fact"]
+    id: int
+    title: str
+    space_id: int
+    space_name: str
+    score: float = Field(description="Cosine similarity of TF-IDF vectors, 0 to 1.")
+    excerpt: str = Field(description="The start of the first post (a fact: its text), as plain text.")
+    created_at: str
+    is_question: bool | None = Field(description="Topics only.")
+    answered: bool | None = Field(description="Topics only: whether an answer was accepted.")
+    accepted_post_id: int | None
+    replied: bool | None = Field(description="Topics only: whether someone besides the asker replied.")
+    resolved: bool | None
+    post_count: int | None
+    review_by: str | None = Field(description="Facts only: the review-by date.")
+
+
+class SimilarOut(BaseModel):
+    items: list[SimilarItemOut]
+
+
+class RoutingReasonOut(BaseModel):
+    kind: Literal["similar", "accepted", "answers", "central"]
+    text: str
+    count: int
+    topic_ids: list[int] = Field(description="For `similar`: the similar questions they answered.")
+
+
+class RoutingCandidateOut(BaseModel):
+    person_id: int
+    display_name: str
+    score: float
+    awake: bool = Field(description="Within their working hours now.")
+    wakes_at: str | None = Field(description="When their next working period starts, if not awake.")
+    timezone: str
+    reasons: list[RoutingReasonOut]
+
+
+class QuestionRoutingOut(BaseModel):
+    topic_id: int
+    requested_by: int | None
+    requested_at: str
+    stage: int
+    widen_at: str | None = Field(description="When more people are told if it is still unanswered.")
+    done_at: str | None = Field(description="When widening stopped: answered, or nobody left.")
+
+
+class RoutingOut(BaseModel):
+    topic_id: int
+    routing: QuestionRoutingOut | None
+    candidates: list[RoutingCandidateOut] = Field(description="Awake first, then by score.")
+    told: list[int] = Field(description="Everyone already told about this question.")
+    notified: list[int] = Field(description="Those told by this request.")
+
+
+class RouteIn(Strict):
+    notify: Annotated[list[Id], Field(min_length=1, max_length=50)] | None = Field(
+        default=None, description="Members to tell; left out: the top awake candidates."
+    )
+
+
+IsoTime = Annotated[
+    str, StringConstraints(min_length=1, max_length=64), Field(examples=["2026-03-03T09:00:00+08:00"])
+]
+
+
+class ScheduledPostIn(Strict):
+    space_id: Id
+    topic_id: Id | None = Field(default=None, description="Reply in this topic; or give `title`.")
+    title: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = Field(
+        default=None, description="Start a new topic with this title."
+    )
+    body: Body
+    is_question: bool = False
+    urgent: bool = False
+    reply_to_id: Id | None = None
+    correction_of_id: Id | None = None
+    send_at: IsoTime = Field(description="ISO 8601 with a UTC offset; in the future.")
+
+
+class ScheduledPostEdit(Strict):
+    body: Body | None = None
+    send_at: IsoTime | None = None
+    title: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+    urgent: bool | None = None
+
+
+class ScheduledPostOut(BaseModel):
+    id: int
+    space_id: int
+    topic_id: int | None
+    title: str | None
+    body: str
+    is_question: bool
+    urgent: bool
+    reply_to_id: int | None
+    correction_of_id: int | None
+    send_at: str
+    status: Literal["pending", "sent", "cancelled", "failed"]
+    created_at: str
+    sent_at: str | None
+    post_id: int | None
+    error: str = Field(description="Why sending failed.")
+
+
+class ScheduledPostList(BaseModel):
+    items: list[ScheduledPostOut]
+
+
+class SendSlotOut(BaseModel):
+    at: str
+    members_working: int
+
+
+class SendTimeOut(BaseModel):
+    space_id: int
+    after: str
+    grid_minutes: int
+    members: int = Field(description="Active members counted (the asker aside).")
+    suggested: SendSlotOut
+    now: SendSlotOut
+
+
+# metrics
+
+
+class SpaceMetricsOut(BaseModel):
+    """A space's information-velocity metrics over a window of UTC days: the window's
+    summary and one entry per day, each shaped as ``docs/metrics.md`` describes."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    space_id: int
+    from_: str = Field(alias="from", description="The window's first UTC day, YYYY-MM-DD.")
+    to: str = Field(description="The window's last UTC day, YYYY-MM-DD.")
+    k: int = Field(description="Coverage counts the hours with at least k members at work.")
+    computed_at: str
+    summary: dict[str, object]
+    days: list[dict[str, object]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,15 +12,19 @@ from typing import Any
 import typer
 
 from kith.actions import people
+from kith.app import build_app
 from kith.cli import analyze as analyze_cli
 from kith.cli import db, imports
+from kith.cli import jobs as jobs_cli
 from kith.cli import people as people_cli
+from kith.cli import report as report_cli
 from kith.cli import spaces as spaces_cli
 from kith.cli.common import console, fail, friendly, load_settings, opened
 from kith.cli.serving import serve_app
+from kith.simulate.demo import DemoClock, build_demo
 from kith.simulate.files import summary, write_files
+from kith.simulate.live import LiveMembers
 from kith.simulate.org import MAX_DAYS, MAX_PEOPLE, MIN_PEOPLE, simulate_org
-from kith.simulate.sample import build_sample
 from kith.storage import migrate
 
 cli = typer.Typer(
@@ -32,6 +37,8 @@ cli.add_typer(db.app, name="db")
 cli.add_typer(people_cli.app, name="people")
 cli.add_typer(spaces_cli.app, name="spaces")
 cli.add_typer(imports.app, name="import")
+cli.add_typer(jobs_cli.app, name="jobs")
+cli.add_typer(report_cli.app, name="report")
 cli.command(name="analyze")(analyze_cli.analyze)
 
 
@@ -68,24 +75,55 @@ def serve(
 def demo(
     database: Path = typer.Option(Path("kith-demo.db"), help="SQLite file, made anew each run."),
     seed: int = typer.Option(1, help="Seed of the generated organisation."),
+    people_count: int = typer.Option(600, "--people", help="People in the organisation (100 to 3,000)."),
     serve_it: bool = typer.Option(True, "--serve/--no-serve", help="Serve when ready."),
+    live: bool = typer.Option(True, "--live/--quiet", help="Keep a few simulated members active."),
 ) -> None:
-    """Build a sample organisation in a fresh SQLite database and serve it."""
+    """Build the demo organisation in a fresh SQLite database and serve it.
+
+    A simulated organisation with its mail and chat history imported and analysed, spaces
+    made from its main communities (the dispersed customer-facing one first) with three weeks
+    of questions, answers, facts and receipts, and a few members who keep posting.
+    """
+    if not 100 <= people_count <= 3000:
+        fail(f"--people must be between 100 and 3,000, not {people_count}")
+    started = time.perf_counter()
     for suffix in ("", "-wal", "-shm", "-writer.lock"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    settings = load_settings(database_url=f"sqlite:///{database}", demo=True)
-    with opened(settings) as kith:
+    settings = load_settings(database_url=f"sqlite:///{database}", demo=True, person_level_analysis=True)
+    clock = DemoClock()
+    kith = build_app(settings, clock=clock)
+    try:
         migrate.upgrade(kith.db)
-        org = build_sample(kith, seed=seed)
-    console.print(f"sample organisation ready: {org.people} people, {org.spaces} spaces, {org.topics} topics")
+        with console.status("building the demo organisation..."):
+            org = build_demo(kith, clock, seed=seed, size=people_count)
+    finally:
+        kith.close()
     url = f"http://{settings.host}:{settings.port}"
-    console.print(f"serving on [bold]{url}[/]  (API docs: {url}/docs)")
+    names = ", ".join(s.name for s in org.spaces)
     console.print(
-        f"sign in as administrator [bold]{org.admin_email}[/] or member "
-        f"[bold]{org.member_email}[/], password [bold]{org.password}[/]"
+        f"demo ready in {time.perf_counter() - started:.0f} s: {org.people} people, "
+        f"{org.interactions:,} imported interactions, spaces {names}; "
+        f"{org.topics} topics, {org.posts} posts, {org.facts} facts"
     )
-    if serve_it:
+    console.print(f"open [bold]{url}[/]  (API docs: {url}/docs); every password is [bold]{org.password}[/]")
+    console.print(f"  member           [bold]{org.member_email}[/]")
+    console.print(f"  community owner  [bold]{org.owner_email}[/]")
+    console.print(f"  analyst          [bold]{org.analyst_email}[/]")
+    console.print(f"  administrator    [bold]{org.admin_email}[/]")
+    if not serve_it:
+        return
+    members = None
+    if live:
+        members = LiveMembers(
+            f"http://{settings.host}:{settings.port}", org.actors, org.password, org.live_material
+        )
+        members.start()
+    try:
         serve_app(settings)
+    finally:
+        if members is not None:
+            members.stop()
 
 
 @cli.command()

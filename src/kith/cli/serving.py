@@ -145,6 +145,9 @@ def _uvicorn_options(settings: Settings) -> dict[str, Any]:
         "access_log": settings.log_level == "debug",
         "loop": "uvloop" if find_spec("uvloop") else "asyncio",
         "http": "httptools" if find_spec("httptools") else "h11",
+        # per-connection zlib state (45 KiB) and a compression per message and reader: see
+        # docs/performance.md, "Fan-out"
+        "ws_per_message_deflate": settings.stream_compression,
     }
 
 

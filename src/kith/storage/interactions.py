@@ -140,6 +140,74 @@ def insert_imported(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     conn.exec_driver_sql(sql, list(rows))
 
 
+RECENT_POSTS = 50
+"""How far back in a topic a new post looks for earlier participants."""
+
+_TIES_CACHED = 16
+_ties_statements: dict[tuple[int, int], sa.Insert] = {}
+
+
+def _ties_statement(n_ties: int, earlier_max: int) -> sa.Insert:
+    """The one statement of a post's ties, by its shape: ``n_ties`` explicit ties
+    (``t<i>``, ``k<i>``, ``w<i>``) and up to ``earlier_max`` earlier participants.
+
+    Built once per shape: building it anew cost more than running it."""
+    key = (n_ties, earlier_max)
+    statement = _ties_statements.get(key)
+    if statement is not None:
+        return statement
+    parts: list[sa.Select[Any]] = [
+        sa.select(
+            sa.bindparam(f"t{i}", type_=sa.Integer).label("target"),
+            sa.bindparam(f"k{i}", type_=sa.String).label("kind"),
+            sa.bindparam(f"w{i}", type_=sa.Float).label("weight"),
+        )
+        for i in range(n_ties)
+    ]
+    if earlier_max:
+        # The topic's latest posts, through the (topic_id, id) index: bounded, however long
+        # the topic; then their distinct authors, the latest first, less those tied already.
+        recent = (
+            sa.select(posts.c.author_id, posts.c.id)
+            .where(
+                posts.c.topic_id == sa.bindparam("topic_id", type_=sa.Integer), posts.c.deleted_at.is_(None)
+            )
+            .order_by(posts.c.id.desc())
+            .limit(RECENT_POSTS)
+            .subquery()
+        )
+        excluded = [sa.bindparam("author_id", type_=sa.Integer)]
+        excluded += [sa.bindparam(f"t{i}", type_=sa.Integer) for i in range(n_ties)]
+        earlier = (
+            sa.select(
+                recent.c.author_id.label("target"),
+                sa.literal("reply", sa.String).label("kind"),
+                sa.bindparam("earlier_weight", type_=sa.Float).label("weight"),
+            )
+            .where(recent.c.author_id.not_in(excluded))
+            .group_by(recent.c.author_id)
+            .order_by(sa.func.max(recent.c.id).desc())
+            .limit(earlier_max)
+            .subquery()
+        )
+        parts.append(sa.select(earlier.c.target, earlier.c.kind, earlier.c.weight))
+    found = (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery()
+    rows = sa.select(
+        sa.bindparam("author_id", type_=sa.Integer),
+        found.c.target,
+        found.c.kind,
+        sa.bindparam("at", type_=UTCDateTime()),
+        found.c.weight,
+        sa.literal("kith", sa.String),
+        sa.bindparam("context", type_=sa.String),
+    )
+    columns = ["source_id", "target_id", "kind", "at", "weight", "origin", "context"]
+    statement = sa.insert(interactions).from_select(columns, rows)
+    if n_ties <= _TIES_CACHED:
+        _ties_statements[key] = statement
+    return statement
+
+
 def insert_post_ties(
     conn: Connection,
     *,
@@ -153,49 +221,22 @@ def insert_post_ties(
 ) -> None:
     """A post's ties in one statement: ``ties`` as ``(target, kind, weight)``, and with
     ``earlier_in_topic`` a ``reply`` tie of ``earlier_weight`` to each of the last
-    ``earlier_max`` other people who posted in that topic (the post's hot path: one
-    statement, however many ties)."""
-    parts: list[sa.Select[int, str, float]] = [
-        sa.select(
-            sa.literal(target).label("target"),
-            sa.literal(kind).label("kind"),
-            sa.literal(weight).label("weight"),
-        )
-        for target, kind, weight in ties
-    ]
-    if earlier_in_topic is not None:
-        excluded = {author_id, *(target for target, _kind, _weight in ties)}
-        earlier = (
-            sa.select(
-                posts.c.author_id.label("target"),
-                sa.literal("reply").label("kind"),
-                sa.literal(earlier_weight).label("weight"),
-            )
-            .where(
-                posts.c.topic_id == earlier_in_topic,
-                posts.c.deleted_at.is_(None),
-                posts.c.author_id.not_in(excluded),
-            )
-            .group_by(posts.c.author_id)
-            .order_by(sa.func.max(posts.c.id).desc())
-            .limit(earlier_max)
-            .subquery()
-        )
-        parts.append(sa.select(earlier.c.target, earlier.c.kind, earlier.c.weight))
-    if not parts:
+    ``earlier_max`` other people who posted in that topic, among its latest
+    :data:`RECENT_POSTS` posts (deleted ones left out), most recent first; people already
+    in ``ties`` get no second tie.
+
+    The post's hot path: one statement however many ties, built once per shape, whose cost
+    does not grow with the topic's length."""
+    if earlier_in_topic is None:
+        earlier_max = 0
+    if not ties and not earlier_max:
         return
-    found = (parts[0] if len(parts) == 1 else sa.union_all(*parts)).subquery()
-    rows = sa.select(
-        sa.literal(author_id),
-        found.c.target,
-        found.c.kind,
-        sa.literal(at, UTCDateTime()),
-        found.c.weight,
-        sa.literal("kith"),
-        sa.literal(context),
-    )
-    columns = ["source_id", "target_id", "kind", "at", "weight", "origin", "context"]
-    conn.execute(sa.insert(interactions).from_select(columns, rows))
+    params: dict[str, Any] = {"author_id": author_id, "at": at, "context": context}
+    for i, (target, kind, weight) in enumerate(ties):
+        params[f"t{i}"], params[f"k{i}"], params[f"w{i}"] = target, kind, weight
+    if earlier_max:
+        params["topic_id"], params["earlier_weight"] = earlier_in_topic, earlier_weight
+    conn.execute(_ties_statement(len(ties), earlier_max), params)
 
 
 def count_for_run(conn: Connection, run_id: int) -> int:

@@ -48,9 +48,7 @@ def recipients(conn: Connection, person_ids: Iterable[int], space_id: int | None
     if space_id is None:
         level = private = sa.null()
     else:
-        private = (
-            sa.select(spaces.c.visibility == "private").where(spaces.c.id == space_id).scalar_subquery()
-        )
+        private = sa.select(spaces.c.visibility == "private").where(spaces.c.id == space_id).scalar_subquery()
         source = people.outerjoin(
             space_members,
             sa.and_(space_members.c.person_id == people.c.id, space_members.c.space_id == space_id),
@@ -105,10 +103,14 @@ def mark_read(conn: Connection, person_id: int, ids: Sequence[int] | None, now: 
     return conn.execute(query).rowcount or 0
 
 
-def unread_count(conn: Connection, person_id: int) -> int:
+def unread_count(conn: Connection, person_id: int, readable: sa.Select[tuple[int]] | None = None) -> int:
     query = sa.select(sa.func.count()).where(
         notifications.c.person_id == person_id, notifications.c.read_at.is_(None)
     )
+    if readable is not None:
+        query = query.where(
+            sa.or_(notifications.c.space_id.is_(None), notifications.c.space_id.in_(readable))
+        )
     return int(conn.execute(query).scalar_one())
 
 

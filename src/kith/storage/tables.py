@@ -153,6 +153,8 @@ posts = sa.Table(
 sa.Index("ix_posts_topic_id", posts.c.topic_id, posts.c.id)
 sa.Index("ix_posts_space_id", posts.c.space_id, posts.c.id)
 sa.Index("ix_posts_author_id", posts.c.author_id)
+# Recent posts of a space by time (catch-up's busiest topics, metrics' windows).
+sa.Index("ix_posts_space_id_created_at", posts.c.space_id, posts.c.created_at)
 
 post_versions = sa.Table(
     "post_versions",

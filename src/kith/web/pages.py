@@ -13,7 +13,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from kith.actions import people, posts, presence, search, spaces, topics, web_pages
+from kith.actions import (
+    analysis_views,
+    catch_up,
+    invitations,
+    people,
+    posts,
+    presence,
+    search,
+    spaces,
+    topics,
+    web_pages,
+)
 from kith.app import App
 from kith.domain import permissions
 from kith.domain.errors import NotFound
@@ -63,9 +74,8 @@ def home(request: Request, app: AppDep, signed: SignedDep) -> HTMLResponse:
             "last_event_id": last,
             "mine": mine,
             "others": others,
-            # The ranked "since you were away" catch-up arrives with kith.actions.catch_up;
-            # until then the page shows no such block rather than a made-up one.
-            "catch_up": None,
+            "catch_up": catch_up.get_catch_up(app, viewer),
+            "invitations": invitations.list_mine(app, viewer, status="pending"),
         },
     )
 
@@ -83,6 +93,7 @@ def space_page(
     questions: Annotated[str | None, Query(max_length=10)] = None,
     unresolved: Annotated[str | None, Query(max_length=10)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    scheduled: Annotated[str | None, Query(max_length=4)] = None,
 ) -> HTMLResponse:
     viewer = signed.viewer
     last = web_pages.last_event_id(app)
@@ -110,8 +121,17 @@ def space_page(
         "unresolved": only_unresolved,
         "can_start": permissions.can_start_topic(viewer, view.space, view.membership),
         "can_join": view.membership is None and permissions.can_join(viewer, view.space),
+        "scheduled_now": scheduled == "1",
     }
     template = "_topics.html" if request.headers.get("hx-target") == "topics" else "space.html"
+    if template == "space.html":
+        from kith.web import spacetools  # the space page's panels beyond topics
+
+        context.update(
+            spacetools.facts_context(app, viewer, view.space.id, view.membership, view.space.archived)
+        )
+        if context["can_start"]:
+            context.update(spacetools.send_later_context(app, viewer, view.space.id))
     return render(request, template, context)
 
 
@@ -248,6 +268,7 @@ def person_page(request: Request, app: AppDep, signed: SignedDep, person_id: int
             "manager": manager,
             "presence": state[0] if state else None,
             "memberships": web_pages.list_person_spaces(app, viewer, person.id),
+            "me_in_network": analysis_views.get_me(app, viewer) if person.id == viewer.id else None,
         },
     )
 

@@ -20,9 +20,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 import kith
+from kith.actions import notify
 from kith.domain.errors import Conflict, Forbidden, InvalidInput, KithError, NotFound, RateLimited
 from kith.domain.hours import format_days, is_working, local_time
-from kith.domain.models import Person
+from kith.domain.models import Person, Viewer
+from kith.web import charts
 from kith.web.session import CsrfRefused, Signed, SignInRequired
 
 log = logging.getLogger(__name__)
@@ -64,11 +66,24 @@ class NavItem:
     key: str
     label: str
     href: str
+    # Who sees the entry: everyone, or analysts (and administrators), or administrators.
+    who: str = "all"
+
+    def shown_to(self, viewer: Viewer) -> bool:
+        if self.who == "admin":
+            return viewer.is_admin
+        if self.who == "analyst":
+            return viewer.role.value in ("analyst", "admin")
+        return True
 
 
 NAV = (
     NavItem("home", "Home", "/"),
     NavItem("search", "Search", "/search"),
+    NavItem("map", "Communities", "/map"),
+    NavItem("analysis", "Flow", "/analysis", "analyst"),
+    NavItem("notifications", "Notifications", "/notifications"),
+    NavItem("admin", "Admin", "/admin", "admin"),
 )
 
 
@@ -87,6 +102,7 @@ def environment() -> Environment:
     env.globals["quick_reactions"] = QUICK_REACTIONS
     env.globals["version"] = kith.__version__
     env.globals["nav"] = NAV
+    env.globals["hours"] = charts.hours
     return env
 
 
@@ -129,10 +145,19 @@ def render(
         "clock_of": lambda person: person_clock(person, app.clock()),
         "is_htmx": request.headers.get("hx-request") == "true",
         "active": "",
+        "unread_notices": _unread(app, signed.viewer) if signed else 0,
     }
     values.update(context or {})
     html = environment().get_template(template).render(values)
     return HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
+
+
+def _unread(app: Any, viewer: Viewer) -> int:
+    """The navigation's unread-notification count (one indexed count per page)."""
+    try:
+        return notify.unread_count(app, viewer)
+    except KithError:
+        return 0
 
 
 _STATUS: tuple[tuple[type[KithError], int, str], ...] = (

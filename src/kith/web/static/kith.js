@@ -417,6 +417,22 @@ function setupMentions(textarea) {
   textarea.addEventListener("blur", () => setTimeout(close, 100));
 }
 
+// ---------------------------------------------------------------- the map's colour toggle
+
+// Department or office: the server drew both colourings as classes; switching is a class on
+// the scope (no request). Without JavaScript the form's Apply button asks the server.
+for (const form of document.querySelectorAll("[data-colour-toggle]")) {
+  form.addEventListener("change", (e) => {
+    const scope = form.closest("[data-colour-scope]");
+    if (!scope || e.target.name !== "colour") return;
+    scope.classList.remove("colour-department", "colour-office");
+    scope.classList.add(`colour-${e.target.value}`);
+    const url = new URL(window.location.href);
+    url.searchParams.set("colour", e.target.value);
+    window.history.replaceState(null, "", url);
+  });
+}
+
 // ---------------------------------------------------------------- start
 
 for (const textarea of document.querySelectorAll("textarea[data-mentions]")) setupMentions(textarea);

@@ -344,6 +344,7 @@ def upgrade() -> None:
     # the search triggers and cascade deletes into every table that refers to them. Hence no
     # foreign key on these columns (like topics.accepted_post_id).
     op.add_column("posts", sa.Column("correction_of_id", sa.Integer(), nullable=True))
+    op.create_index("ix_posts_space_id_created_at", "posts", ["space_id", "created_at"], unique=False)
     op.add_column("spaces", sa.Column("community_id", sa.Integer(), nullable=True))
     op.add_column("spaces", sa.Column("community_run_id", sa.Integer(), nullable=True))
     op.add_column("topics", sa.Column("accepted_at", UTC, nullable=True))
@@ -394,6 +395,7 @@ def downgrade() -> None:
     op.drop_table("facts")
     op.drop_table("person_prefs")
     op.drop_table("digests")
+    op.drop_index("ix_posts_space_id_created_at", table_name="posts")
     for table, column in (
         ("topics", "first_reply_at"),
         ("topics", "accepted_at"),
