@@ -18,8 +18,9 @@ What it measures, in one run, each beside a floor measured by the same harness:
    sequence number and scheduled time (``CLOCK_MONOTONIC``, shared by the processes of one
    machine); each reader parses every frame as a client would (``json.loads``) and records,
    per post and per reader, arrival minus scheduled time. Runs: one process on SQLite, one
-   process on PostgreSQL (not with ``--quick``), and two processes on PostgreSQL with
-   ``KITH_HUB_BACKEND=redis`` (readers split over both, the writer posting to the first).
+   process on PostgreSQL (not with ``--quick``), and two processes with
+   ``KITH_HUB_BACKEND=redis`` (readers split over both, the writer posting to the first),
+   on the same SQLite file and on PostgreSQL.
    Before the readers connect, ``--warm`` seconds of posts measure the server's CPU per
    post with nobody to deliver to; the difference with readers, per reader, is the CPU
    that one delivery costs.
@@ -1066,6 +1067,10 @@ def main() -> None:
             print(f"SQLite fixture ({args.readers + args.idle + 1} people) in {time.monotonic() - t0:.1f} s")
             latency.append(progress(lambda: kith_latency(bench, fixture)))
             sample = next(r.sample for r in latency[0].reports if r.sample)
+            # Two processes on the same SQLite file (as `kith serve --workers 2`), news through
+            # Redis: against the one-process run on the same engine.
+            if redis_answers(args.redis):
+                latency.append(progress(lambda: kith_latency(bench, fixture, processes=2, hub="redis")))
             floor = progress(lambda: floor_latency(bench, sample))
             if args.idle:
                 idle.append(progress(lambda: floor_idle(bench, sample)))

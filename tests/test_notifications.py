@@ -263,3 +263,15 @@ def test_signed_out_requests_are_refused(timed: Timed) -> None:
     assert t.client.post("/api/v1/notifications/read", json={"all": True}).status_code == 401
     admin = t.make.person("Ada Admin", role=Role.ADMIN)
     assert ok(call(t.client, admin, "GET", "/notifications")) == {"items": [], "next_cursor": None}
+
+
+def test_every_kind_of_notification_has_its_own_sentence() -> None:
+    from kith.actions.notify import KINDS
+    from kith.domain.catch_up import notification_sentence
+
+    payload = {"topic_title": "Prices", "title": "Q3 plan", "space_name": "Voices", "error": "gone"}
+    for kind in KINDS:
+        said = notification_sentence(kind, "Ana", "Voices", payload)
+        assert f": {kind} in" not in said, (kind, said)  # not the catch-all
+    assert notification_sentence("invitation", "Ana", None, payload) == "Ana invited you to join “Voices”"
+    assert notification_sentence("send_failed", None, None, payload) == "Kith could not send “Q3 plan”: gone"

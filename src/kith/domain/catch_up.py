@@ -180,7 +180,11 @@ def notification_sentence(
         case "fact_overdue":
             return f"Your fact {_quoted(payload.get('title') or payload.get('fact_title'))} is due for review"
         case "invitation":
-            return f"{who} invited you to join {where}"
+            named = _quoted(payload["space_name"]) if payload.get("space_name") else where
+            return f"{who} invited you to join {named}"
+        case "send_failed":
+            title = _quoted(payload.get("title")) if payload.get("title") else "your scheduled post"
+            return f"Kith could not send {title}: {payload.get('error') or 'you can no longer post there'}"
     return f"{who}: {kind} in {where}"
 
 

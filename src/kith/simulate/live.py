@@ -50,6 +50,8 @@ class LiveMembers:
     steps: int = 0
 
     def start(self) -> None:
+        # Every request of the simulated members would be a line of the server's log.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         self._thread = threading.Thread(target=self._run, name="kith-demo-members", daemon=True)
         self._thread.start()
 
