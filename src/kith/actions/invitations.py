@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from kith.actions.access import access_space
 from kith.actions.events import emit
 from kith.actions.notify import Notice, notify
+from kith.actions.spaces import do_add_member
 from kith.app import App
 from kith.domain import permissions, validate, views
 from kith.domain.errors import Conflict, Forbidden, NotFound, invalid
@@ -170,26 +171,7 @@ def check_accept(app: App, viewer: Viewer, space_id: int) -> Membership:
         if existing is None:
             if space.archived:
                 raise Conflict("the space is archived and takes no new members")
-            existing = spaces.upsert_member(
-                tx.conn, space_id, viewer.id, role=invitation.role, level=None, now=app.clock()
-            )
-            emit(
-                app,
-                tx,
-                "member.added",
-                space_id=space_id,
-                actor_id=viewer.id,
-                payload=views.membership(existing),
-            )
-            count = spaces.member_counts(tx.conn, [space_id]).get(space_id, 0)
-            emit(
-                app,
-                tx,
-                "space.updated",
-                space_id=space_id,
-                actor_id=viewer.id,
-                payload=views.space(space, member_count=count),
-            )
+            existing = do_add_member(app, tx, viewer, space, viewer.id, invitation.role)
         if invitation.status != store.ACCEPTED:
             _respond(app, tx, viewer, space, store.ACCEPTED)
     return existing

@@ -282,18 +282,24 @@ def check_join(app: App, viewer: Viewer, space_id: int) -> Membership:
             return membership
         if not permissions.can_join(viewer, space):
             raise Forbidden("private spaces are joined by invitation from an owner")
-        membership = spaces.upsert_member(
-            tx.conn, space_id, viewer.id, role=MemberRole.MEMBER, level=None, now=app.clock()
-        )
-        emit(
-            app,
-            tx,
-            "member.added",
-            space_id=space_id,
-            actor_id=viewer.id,
-            payload=views.membership(membership),
-        )
-        _announce_member_count(app, tx, viewer, space)
+        return do_add_member(app, tx, viewer, space, viewer.id, MemberRole.MEMBER)
+
+
+def do_add_member(
+    app: App, tx: Tx, viewer: Viewer, space: Space, person_id: int, role: MemberRole
+) -> Membership:
+    """Make ``person_id`` (not a member yet) a member with ``role``, in ``tx``: the
+    ``member.added`` event, then the space with its new member count."""
+    membership = spaces.upsert_member(tx.conn, space.id, person_id, role=role, level=None, now=app.clock())
+    emit(
+        app,
+        tx,
+        "member.added",
+        space_id=space.id,
+        actor_id=viewer.id,
+        payload=views.membership(membership),
+    )
+    _announce_member_count(app, tx, viewer, space)
     return membership
 
 

@@ -16,20 +16,12 @@ from kith.domain import facts as fact_rules
 from kith.domain.errors import InvalidInput, invalid
 from kith.domain.models import Viewer
 from kith.web import render as rendering
+from kith.web.forms import ON, Flag, Short, Text, _htmx
 from kith.web.pages import _id
 from kith.web.render import WebRoute, render
 from kith.web.session import AppDep, CsrfDep, SignedDep
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-
-Text = Annotated[str, Form(max_length=20_000)]
-Short = Annotated[str, Form(max_length=300)]
-Flag = Annotated[str, Form(max_length=10)]
-ON = ("on", "1", "true", "yes")
-
-
-def _htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
 
 
 def _go(request: Request, location: str) -> Response:
