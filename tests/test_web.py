@@ -177,7 +177,12 @@ def test_sign_out_revokes_the_token(client: TestClient, app: App, world: World) 
     with pytest.raises(Unauthorized):
         auth.access_viewer(app, token)
     client.cookies.set("kith_session", token)
-    assert client.get("/", follow_redirects=False).status_code == 303
+    # A revoked session is a visitor again: home is the sign-in page (200, not a redirect,
+    # so that the address a newcomer opens answers at once).
+    home = client.get("/", follow_redirects=False)
+    assert home.status_code == 200
+    assert 'action="/signin"' in home.text
+    assert world.ana.person.display_name not in home.text
 
 
 def as_person_token(client: TestClient, token: str) -> str:

@@ -130,8 +130,8 @@ def test_sign_in_and_out(browser: Browser, server: str, scene: Scene, console: C
     assert page.evaluate("document.cookie").find("kith_session") == -1  # scripts cannot read it
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{server}/signin")
-    page.goto("/")
-    expect(page).to_have_url(re.compile(r"/signin"))
+    page.goto("/")  # home is the sign-in page again, at its own address
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
     assert console.errors == []
     context.close()
 

@@ -48,6 +48,10 @@ def safe_next(target: str | None) -> str:
 def signin_page(request: Request, next: Annotated[str | None, Query(max_length=500)] = None) -> Response:
     if session_of(request) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
+    return _signin(request, next)
+
+
+def _signin(request: Request, next: str | None) -> Response:
     value, new = presession(request)
     page = render(
         request,
@@ -60,7 +64,11 @@ def signin_page(request: Request, next: Annotated[str | None, Query(max_length=5
 
 
 @router.get("/")
-def home(request: Request, app: AppDep, signed: SignedDep) -> HTMLResponse:
+def home(request: Request, app: AppDep) -> Response:
+    """Home for the signed in; the sign-in page itself (not a redirect) for a visitor."""
+    signed = session_of(request)
+    if signed is None:
+        return _signin(request, "/")
     viewer = signed.viewer
     last = web_pages.last_event_id(app)
     visible = spaces.list_spaces(app, viewer)
