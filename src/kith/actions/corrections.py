@@ -23,7 +23,7 @@ no names).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -87,12 +87,10 @@ def correct_fact(app: App, tx: Tx, before: Fact, after: Fact, *, editor_id: int,
     )
     if not changed:
         return None
-    told = recipients(
-        tx, fact_store.viewers_before(tx.conn, after.id, after.version), after.space_id, editor_id
-    )
     summary = rules.summary(changed, note)
-    correction_id = store.insert(
-        tx.conn,
+    return do_record(
+        app,
+        tx,
         {
             "space_id": after.space_id,
             "kind": "fact",
@@ -101,32 +99,33 @@ def correct_fact(app: App, tx: Tx, before: Fact, after: Fact, *, editor_id: int,
             "to_version": after.version,
             "author_id": editor_id,
             "summary": summary,
-            "created_at": app.clock(),
         },
-        told,
-    )
-    announce(app, tx, correction_id)
-    payload: dict[str, Any] = {
-        "fact_title": after.title,
-        "from_version": before.version,
-        "to_version": after.version,
-        "changed": changed,
-        "changes": described,
-        "summary": summary,
-    }
-    notify(
-        app,
-        tx,
-        told,
+        fact_store.viewers_before(tx.conn, after.id, after.version),
         Notice(
             "correction",
             space_id=after.space_id,
             fact_id=after.id,
-            correction_id=correction_id,
             actor_id=editor_id,
-            payload=payload,
+            payload={
+                "fact_title": after.title,
+                "from_version": before.version,
+                "to_version": after.version,
+                "changed": changed,
+                "changes": described,
+                "summary": summary,
+            },
         ),
     )
+
+
+def do_record(app: App, tx: Tx, row: dict[str, Any], saw_earlier: set[int], notice: Notice) -> int:
+    """Write a correction (``row``: its space, kind, what and by whom), announce it, and tell
+    exactly those of ``saw_earlier`` who may still read the space, its author excepted, with
+    ``notice``. Returns the correction's id."""
+    told = recipients(tx, saw_earlier, row["space_id"], row["author_id"])
+    correction_id = store.insert(tx.conn, {**row, "created_at": app.clock()}, told)
+    announce(app, tx, correction_id)
+    notify(app, tx, told, replace(notice, correction_id=correction_id))
     return correction_id
 
 

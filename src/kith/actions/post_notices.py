@@ -8,8 +8,7 @@ a notification per member: clients alert on the post's ``mentions_space`` flag.
 
 from __future__ import annotations
 
-from kith.actions.corrections import announce
-from kith.actions.corrections import recipients as told_of_correction
+from kith.actions.corrections import do_record
 from kith.actions.notify import Notice, excerpt, notify
 from kith.app import App
 from kith.domain import hours
@@ -74,11 +73,10 @@ def correct(app: App, tx: Tx, post: Post, topic: Topic, corrected_id: int) -> in
     target = posts.get(tx.conn, corrected_id, with_reactions=False)
     if target is None or target.space_id != post.space_id or target.id >= post.id or target.deleted:
         raise invalid("correction_of_id", "must be an earlier post in the same space")
-    saw_it = corrections.viewers_of_post(tx.conn, target.id)
-    viewers = told_of_correction(tx, saw_it, post.space_id, post.author_id)
     summary = excerpt(post.source, 500)
-    correction_id = corrections.insert(
-        tx.conn,
+    return do_record(
+        app,
+        tx,
         {
             "space_id": post.space_id,
             "kind": "post",
@@ -86,21 +84,13 @@ def correct(app: App, tx: Tx, post: Post, topic: Topic, corrected_id: int) -> in
             "correction_post_id": post.id,
             "author_id": post.author_id,
             "summary": summary,
-            "created_at": app.clock(),
         },
-        viewers,
-    )
-    announce(app, tx, correction_id)
-    notify(
-        app,
-        tx,
-        viewers,
+        corrections.viewers_of_post(tx.conn, target.id),
         Notice(
             "correction",
             space_id=post.space_id,
             topic_id=topic.id,
             post_id=post.id,
-            correction_id=correction_id,
             actor_id=post.author_id,
             urgent=post.urgent,
             payload={
@@ -111,4 +101,3 @@ def correct(app: App, tx: Tx, post: Post, topic: Topic, corrected_id: int) -> in
             },
         ),
     )
-    return correction_id
