@@ -20,6 +20,7 @@ from kith.api.groupcommit import GroupCommit
 from kith.app import App, build_app
 from kith.domain.errors import Forbidden, NotFound
 from kith.domain.models import Event, Post
+from kith.storage import database
 
 API = "/api/v1"
 
@@ -135,11 +136,13 @@ def test_creating_a_post_takes_one_query_to_authenticate_and_nine_to_write(
     response = client.post(f"{API}/topics/{topic_id}/posts", json=body, headers=member.headers)
     assert response.status_code == 201, response.text
     # token; then topic with space and membership, post, mentions, the post's ties to other
-    # people (one INSERT ... SELECT, for the network), topic's count, event; and, for the
-    # person mentioned, the notification: its recipient, its row, its event
-    # (PostgreSQL adds the advisory lock that orders the event log; BEGIN and COMMIT are
-    # not statements SQLAlchemy sees)
-    assert statements[0] == (10 if app.db.is_sqlite else 11)
+    # people (one INSERT ... SELECT, for the network), topic's count; for the person
+    # mentioned, the notification's recipient and row; and the transaction's two events
+    # (post.created, notification.created), written just before COMMIT: one statement on
+    # PostgreSQL, which adds the advisory lock that orders the event log; one per event on
+    # SQLite, where SQLAlchemy cannot have a multi-row INSERT return ids in order (BEGIN
+    # and COMMIT are not statements SQLAlchemy sees)
+    assert statements[0] == 10
 
 
 def test_writers_of_two_databases_on_one_file_take_turns(tmp_path: Path, sqlite_app: App) -> None:
@@ -166,3 +169,37 @@ def test_writers_of_two_databases_on_one_file_take_turns(tmp_path: Path, sqlite_
     other.close()
     assert order == ["first committing", "second began"]
     assert [e.type for e in list_since(sqlite_app, 0)] == ["test.first", "test.second"]
+
+
+def test_a_transactions_events_are_written_together_and_published_in_order(
+    app: App, heard: list[Event]
+) -> None:
+    with app.db.transaction() as tx:
+        for n in range(5):
+            emit(app, tx, "test.many", space_id=None, actor_id=None, payload={"n": n})
+    stored = list_since(app, 0)
+    assert [e.payload["n"] for e in stored] == [0, 1, 2, 3, 4]
+    assert [e.id for e in stored] == sorted(e.id for e in stored)
+    assert [(e.id, e.payload) for e in heard] == [(e.id, e.payload) for e in stored]
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced_before_use(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: a connection idle for a while is pinged before use; if the server has
+    closed it (a restart, an idle timeout), the pool is emptied and a new one is made."""
+    if app.db.is_sqlite:
+        pytest.skip("PostgreSQL's pool")
+    with app.db.engine.connect() as conn:
+        old_pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    killer = sa.create_engine(app.db.engine.url)  # outside the pool, which would lend the same one
+    with killer.connect() as other:
+        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": old_pid})
+        other.commit()
+    killer.dispose()
+    monkeypatch.setattr(database, "PING_IDLE_SECONDS", 0.0)
+    with app.db.transaction() as tx:
+        emit(app, tx, "test.after", space_id=None, actor_id=None, payload={})
+        new_pid = tx.conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    assert new_pid != old_pid
+    assert [e.type for e in list_since(app, 0)] == ["test.after"]

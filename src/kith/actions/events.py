@@ -19,22 +19,25 @@ def emit(
     actor_id: int | None,
     payload: dict[str, Any],
     audience_id: int | None = None,
-) -> Event:
+) -> None:
     """Append an event in ``tx`` and hand it to the hub once ``tx`` has committed.
 
-    ``audience_id`` makes the event personal: only that person's streams receive it.
+    ``audience_id`` makes the event personal: only that person's streams receive it. The
+    transaction's events are written together just before it commits (one statement for
+    all, see :meth:`kith.storage.database.Database.transaction`), so an event's id is not
+    known here.
     """
-    event = event_store.append(
-        tx.conn,
-        type=type,
-        space_id=space_id,
-        actor_id=actor_id,
-        payload=payload,
-        now=app.clock(),
-        audience_id=audience_id,
+    tx.events.append(
+        {
+            "type": type,
+            "space_id": space_id,
+            "actor_id": actor_id,
+            "payload": payload,
+            "created_at": app.clock(),
+            "audience_id": audience_id,
+        }
     )
-    tx.on_commit(lambda: app.hub.publish([event]))
-    return event
+    tx.publish = app.hub.publish
 
 
 def list_since(app: App, after_id: int, *, limit: int = 1000) -> list[Event]:

@@ -18,9 +18,9 @@ process holds the write lock, in which case the batch waits for it on the thread
 PostgreSQL batches the same way, each batch one transaction on the thread pool (a query
 there waits on the network): writers run one at a time there too (the event log's advisory
 lock, see docs/architecture.md), and a transaction per action made every post queue for the
-lock, each holding it for its own round trips, ping and COMMIT. A batch takes
-the lock once, hops to a thread once and commits once; a batch of one runs in its own
-transaction, without a savepoint.
+lock, each holding it for its own round trips and COMMIT. A batch takes the lock once, hops
+to a thread once, writes its events in one statement and commits once; a batch of one runs
+in its own transaction, without a savepoint.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ writer at a time, so the order is given.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +17,7 @@ from kith.domain.models import Event
 from kith.storage.tables import events
 
 EVENT_LOG_LOCK = 0x4B495448  # "KITH"
-_APPEND = sa.insert(events).returning(events.c.id)  # built once: every write runs it
+_APPEND = sa.insert(events).returning(events.c.id, sort_by_parameter_order=True)  # built once
 
 
 def from_row(row: RowMapping) -> Event:
@@ -33,29 +32,29 @@ def from_row(row: RowMapping) -> Event:
     )
 
 
-def append(
-    conn: Connection,
-    *,
-    type: str,
-    space_id: int | None,
-    actor_id: int | None,
-    payload: dict[str, Any],
-    now: datetime,
-    audience_id: int | None = None,
-) -> Event:
+def append_many(conn: Connection, rows: list[dict[str, Any]]) -> list[Event]:
+    """Append events (``type``, ``space_id``, ``actor_id``, ``payload``, ``created_at``,
+    ``audience_id``) in one statement; they come back with their ids, in the order given.
+
+    :meth:`kith.storage.database.Database.transaction` calls it once, just before COMMIT,
+    with every event its transaction emitted: one round trip for all of them.
+    """
     if conn.dialect.name == "postgresql" and not conn.info.get("event_lock"):
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_LOG_LOCK})
         conn.info["event_lock"] = True
-    values = {
-        "type": type,
-        "space_id": space_id,
-        "actor_id": actor_id,
-        "payload": payload,
-        "created_at": now,
-        "audience_id": audience_id,
-    }
-    event_id = conn.execute(_APPEND, values).scalar_one()
-    return Event(event_id, type, space_id, actor_id, now, payload, audience_id)
+    ids = conn.execute(_APPEND, rows).scalars().all()
+    return [
+        Event(
+            event_id,
+            row["type"],
+            row["space_id"],
+            row["actor_id"],
+            row["created_at"],
+            row["payload"],
+            row["audience_id"],
+        )
+        for event_id, row in zip(ids, rows, strict=True)
+    ]
 
 
 def since(conn: Connection, after_id: int, *, limit: int) -> list[Event]:
