@@ -572,8 +572,11 @@ class Sent:
     failures: Counter[int] = field(default_factory=Counter)  # status (0: connection dropped): count
 
 
-async def kith_writer(base: str, topic_id: int, token: str, rate: float, count: int, *, marked: bool) -> Sent:
-    """Open loop: post ``i`` is sent at ``start + i / rate``, whatever earlier answers do.
+async def kith_writer(
+    base: str, topic_id: int, token: str, rate: float, count: int, *, marked: bool, first: int = 0
+) -> Sent:
+    """Open loop: post ``i`` is sent at ``start + i / rate``, whatever earlier answers do;
+    its marker numbers it ``first + i``.
 
     Each post takes the most recently used idle connection or opens one; a connection left
     idle for a second is closed, before the server's keep-alive timeout (5 s) would close
@@ -588,7 +591,7 @@ async def kith_writer(base: str, topic_id: int, token: str, rate: float, count: 
     async def one(i: int) -> None:
         scheduled = start + i / rate
         await asyncio.sleep(max(0.0, scheduled - time.monotonic()))
-        tag = f"fanout:{i}:{int(scheduled * 1e9)}" if marked else "warm-up"
+        tag = f"fanout:{first + i}:{int(scheduled * 1e9)}" if marked else "warm-up"
         while idle and idle[0][1] < time.monotonic() - 1.0:
             await idle.pop(0)[0].aclose()
         conn = idle.pop()[0] if idle else RawConnection(base)
@@ -620,7 +623,9 @@ def floor_frame(sample: str, i: int, scheduled: float, *, marked: bool) -> str:
     return json.dumps(frame, separators=(",", ":"))
 
 
-async def floor_writer(base: str, sample: str, rate: float, count: int, *, marked: bool) -> Sent:
+async def floor_writer(
+    base: str, sample: str, rate: float, count: int, *, marked: bool, first: int = 0
+) -> Sent:
     """The same schedule over one WebSocket to the floor server's ``/write``."""
     sent = Sent()
     async with connect("ws" + base.removeprefix("http") + "/write", compression=None) as ws:
@@ -629,7 +634,7 @@ async def floor_writer(base: str, sample: str, rate: float, count: int, *, marke
         for i in range(count):
             scheduled = start + i / rate
             await asyncio.sleep(max(0.0, scheduled - time.monotonic()))
-            await ws.send(floor_frame(sample, i, scheduled, marked=marked))
+            await ws.send(floor_frame(sample, first + i, scheduled, marked=marked))
             sent.answers.append(time.monotonic() - scheduled)
             sent.posts += 1
         sent.seconds, sent.cpu = time.monotonic() - start, time.process_time() - cpu

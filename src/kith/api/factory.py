@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -66,12 +65,6 @@ def create_api(app: App) -> FastAPI:
         keeping = asyncio.create_task(keep_presence(app), name="kith-presence")
         if scheduler is not None:
             scheduler.start()
-        # What is alive now (the modules, the routes, the app: a few hundred thousand
-        # objects) lives as long as the process. Out of the collector's sight, a full
-        # collection no longer walks it: on the 2-core machine one took 150 to 200 ms, a
-        # stall of every stream and request, the worst deliveries of bench/fanout.py.
-        gc.collect()
-        gc.freeze()
         try:
             yield
         finally:
@@ -83,7 +76,6 @@ def create_api(app: App) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await keeping
             await app.stop_streaming()
-            gc.unfreeze()
 
     api = FastAPI(
         lifespan=lifespan,

@@ -18,6 +18,7 @@ other workers' at once too, otherwise at its next look at the event log.
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import multiprocessing
 import os
@@ -53,7 +54,9 @@ def serve_app(settings: Settings) -> None:
         if not migrate.is_current(app.db):
             migrate.upgrade(app.db)
         if settings.workers == 1:
-            uvicorn.run(create_api(app), **_uvicorn_options(settings))
+            api = create_api(app)
+            _freeze_heap()
+            uvicorn.run(api, **_uvicorn_options(settings))
             return
     os.environ[WORKER_SETTINGS] = settings.model_dump_json()
     if sys.platform.startswith("linux"):
@@ -116,7 +119,20 @@ def _serve_worker() -> None:
     sock = _listener(settings, reuse_port=True)
     with opened(settings) as app:
         config = uvicorn.Config(create_api(app), **_uvicorn_options(settings))
+        _freeze_heap()
         uvicorn.Server(config).run(sockets=[sock])
+
+
+def _freeze_heap() -> None:
+    """Keep what is alive before serving out of the garbage collector's sight.
+
+    The modules, the routes and the app (a few hundred thousand objects) live as long as
+    the process. A full collection walked them all: on the 2-core machine one took 150 to
+    200 ms, a stall of every stream and request, the worst deliveries of bench/fanout.py.
+    Frozen, they are never walked again (Instagram's ``gc.freeze()`` before serving).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _listener(settings: Settings, *, reuse_port: bool) -> socket.socket:

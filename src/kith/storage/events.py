@@ -17,7 +17,9 @@ from kith.domain.models import Event
 from kith.storage.tables import events
 
 EVENT_LOG_LOCK = 0x4B495448  # "KITH"
-_APPEND = sa.insert(events).returning(events.c.id, sort_by_parameter_order=True)  # built once
+# Built once: every write runs one of them.
+_APPEND_ONE = sa.insert(events).returning(events.c.id)
+_APPEND = sa.insert(events).returning(events.c.id, sort_by_parameter_order=True)
 
 
 def from_row(row: RowMapping) -> Event:
@@ -34,15 +36,19 @@ def from_row(row: RowMapping) -> Event:
 
 def append_many(conn: Connection, rows: list[dict[str, Any]]) -> list[Event]:
     """Append events (``type``, ``space_id``, ``actor_id``, ``payload``, ``created_at``,
-    ``audience_id``) in one statement; they come back with their ids, in the order given.
+    ``audience_id``); they come back with their ids, in the order given. On PostgreSQL one
+    statement writes them all; on SQLite, where RETURNING promises no order, one per event.
 
     :meth:`kith.storage.database.Database.transaction` calls it once, just before COMMIT,
-    with every event its transaction emitted: one round trip for all of them.
+    with every event its transaction emitted.
     """
     if conn.dialect.name == "postgresql" and not conn.info.get("event_lock"):
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_LOG_LOCK})
         conn.info["event_lock"] = True
-    ids = conn.execute(_APPEND, rows).scalars().all()
+    if len(rows) == 1:  # a plain INSERT, cheaper than SQLAlchemy's many-rows path
+        ids = [conn.execute(_APPEND_ONE, rows[0]).scalar_one()]
+    else:  # one statement on PostgreSQL, one per row on SQLite; the ids in the order of rows
+        ids = list(conn.execute(_APPEND, rows).scalars())
     return [
         Event(
             event_id,

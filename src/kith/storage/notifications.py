@@ -59,6 +59,7 @@ _RECIPIENTS_IN_SPACE = (
     .where(people.c.id.in_(_IDS), people.c.active.is_(True))
 )
 _INSERT = sa.insert(notifications).returning(notifications.c.id, sort_by_parameter_order=True)
+_INSERT_ONE = sa.insert(notifications).returning(notifications.c.id)
 
 
 def recipients(conn: Connection, person_ids: Iterable[int], space_id: int | None) -> list[RowMapping]:
@@ -80,7 +81,10 @@ def insert_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[Notifi
     only their ids come back, in the order of ``rows``."""
     if not rows:
         return []
-    ids = conn.execute(_INSERT, list(rows)).scalars().all()
+    if len(rows) == 1:  # the usual case: a plain INSERT, not SQLAlchemy's many-rows path
+        ids = [conn.execute(_INSERT_ONE, rows[0]).scalar_one()]
+    else:
+        ids = list(conn.execute(_INSERT, list(rows)).scalars())
     return [
         Notification(
             id=new_id,
