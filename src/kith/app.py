@@ -20,6 +20,7 @@ from kith.realtime.dispatcher import Dispatcher
 from kith.realtime.hub import Hub
 from kith.realtime.presence import PresenceTracker
 from kith.storage.database import Database
+from kith.storage.viewers import ViewerCache
 
 Clock = Callable[[], datetime]
 
@@ -40,6 +41,7 @@ class App:
     dispatcher: Dispatcher = field(init=False)
     news: RedisNews | None = field(init=False, default=None)
     presence: PresenceTracker = field(default_factory=PresenceTracker)
+    viewers: ViewerCache = field(init=False)
     # Sends digests; None when no SMTP host is configured (mail off).
     mailer: Mailer | None = None
 
@@ -50,6 +52,11 @@ class App:
             poll_seconds=self.settings.stream_poll_seconds,
         )
         self.hub.subscribe(self.dispatcher.publish)
+        # Tokens checked lately: forgotten at commit for this process's changes (the hub),
+        # and as the dispatcher reads them for other processes' (storage/viewers.py).
+        self.viewers = ViewerCache(self.settings.token_cache_seconds)
+        self.hub.subscribe(self.viewers.on_events)
+        self.dispatcher.listeners.append(self.viewers.on_events)
         if self.settings.hub_backend == "redis":
             self.news = RedisNews(
                 self.settings.redis_url, self.dispatcher.notify, channel=news_channel(self.settings)

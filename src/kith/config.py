@@ -83,6 +83,12 @@ class Settings(BaseSettings):
         description="A process that has not renewed its connections for this long is taken as gone.",
     )
     token_ttl_days: int = Field(default=30, ge=1, le=3650, description="Days a bearer token stays valid.")
+    token_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="How long a process trusts a bearer token it has checked (0: check on every request).",
+    )
     login_max_failures: int = Field(
         default=5,
         ge=1,

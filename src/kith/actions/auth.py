@@ -94,18 +94,30 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
 
 
 def access_viewer(app: App, token: str) -> Viewer:
-    """The signed-in person a bearer token stands for; Unauthorized if none."""
+    """The signed-in person a bearer token stands for; Unauthorized if none.
+
+    A token found good a moment ago is taken from the process's memory
+    (:mod:`kith.storage.viewers`, ``KITH_TOKEN_CACHE_SECONDS``)."""
+    token_hash, now = hash_token(token), app.clock()
+    cached = app.viewers.get(token_hash, now)
+    if cached is not None:
+        return cached
+    generation = app.viewers.generation
     with app.db.read_one() as conn:
-        viewer = accounts.viewer_for_token(conn, hash_token(token), app.clock())
-    if viewer is None:
+        found = accounts.viewer_for_token(conn, token_hash, now)
+    if found is None:
         raise Unauthorized("sign in first: the token is missing, expired or revoked")
+    viewer, expires_at = found
+    app.viewers.put(token_hash, viewer, expires_at, generation)
     return viewer
 
 
 def do_logout(app: App, token: str) -> None:
     """Revoke the token so it can never be used again."""
+    token_hash = hash_token(token)
     with app.db.transaction() as tx:
-        accounts.revoke_token(tx.conn, hash_token(token), app.clock())
+        accounts.revoke_token(tx.conn, token_hash, app.clock())
+    app.viewers.forget(token_hash)
 
 
 def check_update_me(
@@ -188,3 +200,4 @@ def do_set_password(app: App, person_id: int, password: str) -> None:
     with app.db.transaction() as tx:
         accounts.upsert(tx.conn, person_id, role=None, password_hash=password_hash, now=app.clock())
         accounts.revoke_all_tokens(tx.conn, person_id, app.clock())
+    app.viewers.forget_person(person_id)

@@ -55,7 +55,11 @@ def insert_token(
 
 # Run on every request, so built once (building a statement costs more than running it).
 _VIEWER_FOR_TOKEN = (
-    sa.select(people, sa.func.coalesce(accounts.c.role, Role.MEMBER.value).label("role"))
+    sa.select(
+        people,
+        sa.func.coalesce(accounts.c.role, Role.MEMBER.value).label("role"),
+        tokens.c.expires_at.label("token_expires_at"),
+    )
     .select_from(tokens.join(people, people.c.id == tokens.c.person_id))
     .outerjoin(accounts, accounts.c.person_id == people.c.id)
     .where(
@@ -67,13 +71,14 @@ _VIEWER_FOR_TOKEN = (
 )
 
 
-def viewer_for_token(conn: Connection, token_hash: str, now: datetime) -> Viewer | None:
-    """The active person a live token belongs to, with their role; None otherwise."""
+def viewer_for_token(conn: Connection, token_hash: str, now: datetime) -> tuple[Viewer, datetime] | None:
+    """The active person a live token belongs to, with their role, and when the token
+    expires; None otherwise."""
     params = {"b_token_hash": token_hash, "b_now": now}
     row = conn.execute(_VIEWER_FOR_TOKEN, params).mappings().first()
     if row is None:
         return None
-    return Viewer(people_store.from_row(row), Role(row["role"]))
+    return Viewer(people_store.from_row(row), Role(row["role"])), row["token_expires_at"]
 
 
 def revoke_token(conn: Connection, token_hash: str, now: datetime) -> bool:
