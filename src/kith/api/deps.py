@@ -10,7 +10,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from kith.actions import auth
-from kith.api.groupcommit import GroupCommit
 from kith.app import App
 from kith.domain.errors import Unauthorized
 from kith.domain.models import Viewer
@@ -28,11 +27,6 @@ async def get_app(request: Request) -> App:
     return app
 
 
-async def get_writes(request: Request) -> GroupCommit:
-    writes: GroupCommit = request.app.state.writes
-    return writes
-
-
 async def get_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
@@ -44,9 +38,10 @@ async def get_token(
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def get_viewer(
-    request: Request, app: Annotated[App, Depends(get_app)], token: Annotated[str, Depends(get_token)]
-) -> Viewer:
+async def get_viewer(request: Request, token: Annotated[str, Depends(get_token)]) -> Viewer:
+    # The app from the request rather than a dependency of its own: each dependency costs
+    # FastAPI work on every request, and this one is on every request.
+    app: App = request.app.state.kith
     if len(token) > 256:
         raise Unauthorized("sign in first: the token is missing, expired or revoked")
     viewer = await call(app, auth.access_viewer, app, token)
@@ -77,7 +72,6 @@ async def call(app: App, action: Callable[P, R], *args: P.args, **kwargs: P.kwar
 
 
 AppDep = Annotated[App, Depends(get_app)]
-WritesDep = Annotated[GroupCommit, Depends(get_writes)]
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 TokenDep = Annotated[str, Depends(get_token)]
 
