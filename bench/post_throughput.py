@@ -368,30 +368,35 @@ async def closed_loop(target: Target, posts: int, clients: int, first: int) -> R
 async def open_loop(target: Target, rate: float, duration: float, first: int) -> Result:
     """Posts sent at fixed times whatever the answers do; latency from the scheduled time.
 
-    Each request takes an idle connection from a pool or opens one, so a slow answer never
-    holds back the next scheduled send.
+    Each request takes the most recently used idle connection from a pool or opens one, so
+    a slow answer never holds back the next scheduled send. A connection left idle for a
+    second is closed, before the server's keep-alive timeout (5 s) would close it under a
+    request (which the client would count as an error).
     """
     count = int(rate * duration)
     latencies: list[float] = []
     errors = 0
     loop = asyncio.get_running_loop()
-    idle: list[Connection] = [target.connect() for _ in range(len(target.tokens))]
-    await asyncio.gather(*(target.create(conn, first + k) for k, conn in enumerate(idle)))  # warm up
+    warm = [target.connect() for _ in range(len(target.tokens))]
+    await asyncio.gather(*(target.create(conn, first + k) for k, conn in enumerate(warm)))  # warm up
+    idle: list[tuple[Connection, float]] = [(conn, loop.time()) for conn in warm]
     start, cpu = loop.time() + 0.2, time.process_time()
 
     async def one(i: int) -> None:
         nonlocal errors
         scheduled = start + i / rate
         await asyncio.sleep(max(0.0, scheduled - loop.time()))
-        conn = idle.pop() if idle else target.connect()
+        while idle and idle[0][1] < loop.time() - 1.0:
+            await idle.pop(0)[0].aclose()
+        conn = idle.pop()[0] if idle else target.connect()
         ok = await target.create(conn, first + i)
         latencies.append(loop.time() - scheduled)
-        idle.append(conn)
+        idle.append((conn, loop.time()))
         errors += not ok
 
     await asyncio.gather(*(one(i) for i in range(count)))
     seconds, cpu = loop.time() - start, time.process_time() - cpu
-    await asyncio.gather(*(conn.aclose() for conn in idle))
+    await asyncio.gather(*(conn.aclose() for conn, _ in idle))
     return Result(f"HTTP API, open loop {rate:g}/s", count, seconds, latencies, errors, cpu)
 
 
