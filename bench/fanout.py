@@ -1047,11 +1047,17 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> None:
-    args = parse_args()
+def bench_process() -> None:
+    """This process may open as many connections as the system lets it, and a SIGTERM
+    undoes what the run started (servers, databases, client processes) before exiting."""
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def main() -> None:
+    args = parse_args()
+    bench_process()
     started = time.monotonic()
     print(
         f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, Python "

@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
-import signal
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -41,12 +39,12 @@ from fanout import (
     Fixture,
     ReaderPool,
     Running,
+    bench_process,
     floor_server,
     floor_writer,
     fresh_postgres,
     kith_servers,
     kith_writer,
-    on_sigterm,
     prepare,
     redis_answers,
     run_async,
@@ -245,9 +243,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    signal.signal(signal.SIGTERM, on_sigterm)
+    bench_process()
     started = time.monotonic()
     print(
         f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; {args.readers} readers; "

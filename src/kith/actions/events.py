@@ -23,9 +23,8 @@ def emit(
     """Append an event in ``tx`` and hand it to the hub once ``tx`` has committed.
 
     ``audience_id`` makes the event personal: only that person's streams receive it. The
-    transaction's events are written together just before it commits (one statement for
-    all, see :meth:`kith.storage.database.Database.transaction`), so an event's id is not
-    known here.
+    transaction's events are written together just before it commits (see
+    :meth:`kith.storage.database.Database.transaction`), so an event's id is not known here.
     """
     tx.events.append(
         {

@@ -47,8 +47,8 @@ def normalise_url(url: str) -> str:
 
 @dataclass
 class Tx:
-    """An open write transaction: its connection, the events it emitted (written just
-    before it commits, all in one statement) and the work to do after it commits."""
+    """An open write transaction: its connection, the events it emitted (written together
+    just before it commits) and the work to do after it commits."""
 
     conn: Connection
     after_commit: list[Callable[[], None]] = field(default_factory=list)
@@ -94,8 +94,10 @@ def _postgres_engine(url: str, pool_size: int) -> Engine:
         idle_since = record.info.get("idle_since")
         if idle_since is None or time.monotonic() - idle_since <= PING_IDLE_SECONDS:
             return
-        if not engine.dialect._do_ping_w_event(dbapi_conn):
-            raise sa.exc.InvalidatePoolError("the connection did not answer a ping")
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # gone: empty the pool, and the pool makes a new one
+            raise sa.exc.InvalidatePoolError("the connection did not answer a ping") from exc
 
     return engine
 

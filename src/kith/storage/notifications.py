@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from kith.domain.models import Notification
 from kith.storage.tables import notifications, people, space_members, spaces
 
 
-def from_row(row: RowMapping) -> Notification:
+def from_row(row: Mapping[Any, Any]) -> Notification:
     return Notification(
         id=row["id"],
         person_id=row["person_id"],
@@ -86,22 +86,14 @@ def insert_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[Notifi
     else:
         ids = list(conn.execute(_INSERT, list(rows)).scalars())
     return [
-        Notification(
-            id=new_id,
-            person_id=row["person_id"],
-            kind=row["kind"],
-            space_id=row["space_id"],
-            topic_id=row["topic_id"],
-            post_id=row["post_id"],
-            fact_id=row["fact_id"],
-            correction_id=row["correction_id"],
-            actor_id=row["actor_id"],
-            urgent=bool(row["urgent"]),
-            held=bool(row["held"]),
-            payload=dict(row["payload"] or {}),
-            created_at=row["created_at"].astimezone(UTC),
-            read_at=None,
-            digested_at=None,
+        from_row(
+            {
+                **row,
+                "id": new_id,
+                "created_at": row["created_at"].astimezone(UTC),
+                "read_at": None,
+                "digested_at": None,
+            }
         )
         for new_id, row in zip(ids, rows, strict=True)
     ]
