@@ -145,6 +145,18 @@ def sqlite_app(tmp_path: Path, sqlite_template: Path) -> Iterator[App]:
     kith.close()
 
 
+@pytest.fixture
+def postgres_app(postgres_database: str | None) -> Iterator[App]:
+    """An App on PostgreSQL only, for tests of PostgreSQL-specific behaviour (skipped
+    outside CI when KITH_TEST_DATABASE_URL is unset; under CI=true it must run)."""
+    if postgres_database is None:
+        pytest.skip("set KITH_TEST_DATABASE_URL to run the PostgreSQL half")
+    kith = build_app(make_settings(postgres_database), hasher=FAST_HASHER)
+    truncate_all(kith.db)
+    yield kith
+    kith.close()
+
+
 @dataclass
 class Actor:
     """A signed-in person, with their bearer token ready for the API."""

@@ -184,12 +184,11 @@ def test_a_transactions_events_are_written_together_and_published_in_order(
 
 
 def test_a_pooled_connection_the_server_dropped_is_replaced_before_use(
-    app: App, monkeypatch: pytest.MonkeyPatch
+    postgres_app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """PostgreSQL: a connection idle for a while is pinged before use; if the server has
     closed it (a restart, an idle timeout), the pool is emptied and a new one is made."""
-    if app.db.is_sqlite:
-        pytest.skip("PostgreSQL's pool")
+    app = postgres_app
     with app.db.engine.connect() as conn:
         old_pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
     killer = sa.create_engine(app.db.engine.url)  # outside the pool, which would lend the same one

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import igraph as ig
 import numpy as np
-from sklearn.metrics import normalized_mutual_info_score
 
 from kith.analysis.community_graph import Labels, WeightedGraph, co_membership, planted_resolution
 
@@ -182,6 +181,10 @@ def _centre(members: list[Labels]) -> tuple[float, int]:
     k = len(members)
     if k < 2:
         return 1.0, 0
+    # imported here: scikit-learn takes a second to import, and every `kith` command
+    # (and every `kith serve` worker) imports this module
+    from sklearn.metrics import normalized_mutual_info_score
+
     nmi = np.ones((k, k))
     for i in range(k):
         for j in range(i + 1, k):

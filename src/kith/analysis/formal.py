@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from kith.analysis.graph import FloatArray, IntArray, Network
 
@@ -289,6 +288,8 @@ def _spanned(row: dict[str, int], size: int, min_members: int, min_share: float)
 def _agreement(labels_a: list[int], labels_b: list[str]) -> tuple[float, float]:
     if not labels_a:
         return float("nan"), float("nan")
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  # slow import
+
     nmi = float(normalized_mutual_info_score(labels_b, labels_a))
     ari = float(adjusted_rand_score(labels_b, labels_a))
     return nmi, ari

@@ -28,11 +28,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
+
+if TYPE_CHECKING:
+    # scikit-learn takes about a second to import; the server and the CLI import this
+    # module, so it is imported on the first index built, not at start-up
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,8 @@ class SimilarIndex:
 
 
 def _vectorizers(char_ngrams: bool) -> tuple[TfidfVectorizer, ...]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     words = TfidfVectorizer(
         lowercase=True,
         strip_accents="unicode",
@@ -92,6 +98,8 @@ def build_index(texts: Sequence[str], *, char_ngrams: bool = False) -> SimilarIn
 
 
 def _unit_rows(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:
+    from sklearn.preprocessing import normalize
+
     joined = blocks[0] if len(blocks) == 1 else sp.hstack(blocks, format="csr")
     return sp.csr_matrix(normalize(joined, norm="l2", copy=False))
 
