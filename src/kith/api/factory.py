@@ -17,6 +17,7 @@ from kith import web
 from kith.actions.presence import keep_presence
 from kith.api import errors
 from kith.api.groupcommit import GroupCommit
+from kith.api.routeindex import RouteIndex
 from kith.api.routes import (
     analysis,
     auth,
@@ -119,13 +120,15 @@ def create_api(app: App) -> FastAPI:
         metrics,
         health,
     )
+    index = RouteIndex(api)
     for module in routers:
-        api.include_router(module.router, prefix=API_PREFIX)
+        index.include(module.router, prefix=API_PREFIX)
 
-    api.include_router(feeds.public)
+    index.include(feeds.public)
 
     # The web UI: its pages (the home page at "/"), forms, live stream and static files.
-    web.install(api)
+    web.install(api, include=index.include)
+    index.install()
 
     def openapi() -> dict[str, Any]:
         if api.openapi_schema is None:
