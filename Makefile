@@ -46,6 +46,7 @@ screenshots: $(BIN)/.installed-test
 bench: $(BIN)/.installed-test
 	$(BIN)/python bench/post_throughput.py
 	$(BIN)/python bench/roster_import.py
+	$(BIN)/python bench/routing.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis
