@@ -78,7 +78,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.version import version as websockets_version
 
-from kith.actions import auth, people, roster, spaces, topics
+from kith.actions import auth, people, posts, roster, spaces, topics
 from kith.actions.people import PersonInput
 from kith.app import App, build_app
 from kith.config import Settings
@@ -120,8 +120,20 @@ class Fixture:
     idle_tokens: list[str] = field(default_factory=list)
 
 
+# Posts already in the readers' topic when a run begins: a topic in use, not a new one.
+HISTORY = 200
+
+
 def prepare(url: str, readers: int, idle: int) -> Fixture:
-    """A writer and ``readers`` members in one space; ``idle`` more people in another."""
+    """A writer and ``readers`` members in one space, whose topic has :data:`HISTORY` posts
+    already; ``idle`` more people in another space.
+
+    Each PostgreSQL run begins with :func:`vacuum_analyze`, what autovacuum does on a
+    server in use. This machine's PostgreSQL runs with ``autovacuum = off``: without it the
+    planner kept the statistics of the empty tables and chose, for a post's ties, to read
+    every post of the topic and sort them rather than walk the index backwards for the
+    latest 50, a cost that grew with every post of the run (0.7 to 3.1 ms over 4,000 posts;
+    docs/performance.md, "Fan-out")."""
     app = build_app(Settings(database_url=url, demo=True), hasher=FAST_HASHER)
     try:
         migrate.upgrade(app.db)
@@ -139,6 +151,9 @@ def prepare(url: str, readers: int, idle: int) -> Fixture:
         writer_token = member("writer@fanout.local", "Writer", space.id)
         reader_tokens = [member(f"reader{i}@fanout.local", f"Reader {i}", space.id) for i in range(readers)]
         topic, _ = topics.check_create_topic(app, admin, space.id, title="Fan-out", body="Where posts go.")
+        writer = auth.access_viewer(app, writer_token)
+        for i in range(HISTORY):
+            posts.check_create_post(app, writer, topic.id, post_body("history", i))
         idle_topic_id, idle_tokens = 0, []
         if idle:
             everyone = spaces.check_create_space(app, admin, name="Everyone").space
@@ -154,6 +169,18 @@ def prepare(url: str, readers: int, idle: int) -> Fixture:
         app.close()
     engine = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
     return Fixture(url, engine, topic.id, writer_token, reader_tokens, idle_topic_id, idle_tokens)
+
+
+def vacuum_analyze(url: str) -> None:
+    """What autovacuum would have done by now on a server in use (see :func:`prepare`):
+    the dead versions of the topic's row, one per post of the last run, cleared, and the
+    statistics brought up to date."""
+    engine = sa.create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("VACUUM ANALYZE"))
+    finally:
+        engine.dispose()
 
 
 def idle_members(app: App, space_id: int, count: int) -> list[str]:
@@ -738,6 +765,8 @@ async def latency_run(
 
 def kith_latency(bench: Bench, fixture: Fixture, *, processes: int = 1, hub: str = "memory") -> LatencyRun:
     args = bench.args
+    if fixture.engine == "PostgreSQL":
+        vacuum_analyze(fixture.database_url)
     env = {"KITH_HUB_BACKEND": hub, "KITH_REDIS_URL": args.redis}
     label = f"Kith, {processes} process{'es' if processes > 1 else ''}"
     label += " via Redis" if hub == "redis" else ""

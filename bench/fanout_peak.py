@@ -49,6 +49,7 @@ from fanout import (
     redis_answers,
     run_async,
     split,
+    vacuum_analyze,
 )
 
 
@@ -150,6 +151,8 @@ def kith_ramp(
     env = {"KITH_HUB_BACKEND": "redis" if processes > 1 else "memory", "KITH_REDIS_URL": args.redis}
     label = f"Kith, {processes} process{'es' if processes > 1 else ''}, {fixture.engine}"
     label += " via Redis" if processes > 1 else ""
+    if fixture.engine == "PostgreSQL":
+        vacuum_analyze(fixture.database_url)
     with kith_servers(fixture.database_url, bench.directory, processes, **env) as servers:
         base, topic_id, token = servers[0].base, fixture.topic_id, fixture.writer_token
 

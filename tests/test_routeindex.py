@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import BaseRoute, Match
 from tests.conftest import Factory
@@ -99,3 +99,27 @@ def test_a_trailing_slash_is_still_redirected(client: TestClient, make: Factory)
     response = client.get("/api/v1/spaces/", headers=member.headers, follow_redirects=False)
     assert response.status_code in (307, 308)
     assert response.headers["location"].endswith("/api/v1/spaces")
+
+
+def test_a_router_within_a_router_is_refused_rather_than_left_unchecked() -> None:
+    inner, outer = APIRouter(), APIRouter()
+
+    @inner.get("/x")
+    def x() -> dict[str, str]:
+        return {}
+
+    outer.include_router(inner, prefix="/inner")
+    with pytest.raises(TypeError, match="without a path"):
+        RouteIndex(FastAPI()).include(outer)
+
+
+def test_a_mount_at_the_root_or_over_the_api_is_tried_for_every_path() -> None:
+    api = FastAPI()
+    index = RouteIndex(api)
+    api.mount("/api", FastAPI())
+    api.mount("/static", FastAPI())
+    api.mount("/", FastAPI())
+    index.install()
+    assert [getattr(r, "path", None) for r in index.anywhere()] == ["/api", ""]
+    assert [getattr(r, "path", None) for r in index.candidates("/static/kith.css")] == ["/api", "/static", ""]
+    assert [getattr(r, "path", None) for r in index.candidates("/api/v1/topics")] == ["/api", ""]

@@ -50,10 +50,12 @@ class RouteIndex:
 
     def include(self, router: APIRouter, prefix: str = "") -> None:
         """``api.include_router(router, prefix=prefix)``, remembering the paths it adds."""
-        self.api.include_router(router, prefix=prefix)
         paths = [getattr(route, "path", None) for route in router.routes]
-        if all(isinstance(path, str) for path in paths):
-            self._paths[id(self.api.router.routes[-1])] = [prefix + str(path) for path in paths]
+        if not all(isinstance(path, str) for path in paths):
+            # a router within the router: include its routes in the router's module instead
+            raise TypeError(f"RouteIndex.include: a route without a path in {router!r}")
+        self.api.include_router(router, prefix=prefix)
+        self._paths[id(self.api.router.routes[-1])] = [prefix + str(path) for path in paths]
 
     def install(self) -> None:
         """File every top-level entry and put the dispatch in front of the router."""
