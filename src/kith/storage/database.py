@@ -102,6 +102,9 @@ def _postgres_engine(url: str, pool_size: int) -> Engine:
     return engine
 
 
+_LOCK_WRITERS = "SELECT pg_advisory_xact_lock(%s)"
+
+
 class Database:
     """The engine and the transaction discipline around it."""
 
@@ -216,7 +219,13 @@ class Database:
         The lock is the event log's (every change appends an event, which took it anyway),
         now taken at the start of the transaction instead of at the first append.
         """
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_LOG_LOCK})
+        # Straight to the driver, in psycopg's pipeline mode: the BEGIN that psycopg sends
+        # before the first statement and the lock go in one round trip instead of two (a
+        # round trip is also a wait for the interpreter lock when the event loop is busy).
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        with driver.pipeline():
+            driver.execute(_LOCK_WRITERS, (EVENT_LOG_LOCK,), prepare=True)
         conn.info["event_lock"] = True
 
     @contextmanager
