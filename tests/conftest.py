@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from kith.config import Settings
 from kith.domain.models import Person, Role, Viewer
 from kith.storage import migrate
 from kith.storage.database import Database, normalise_url
-from kith.storage.tables import metadata
+from kith.storage.tables import metadata, space_members
 
 PASSWORD = "correct horse battery"
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
@@ -217,3 +218,14 @@ def make(app: App) -> Factory:
 def client(app: App) -> Iterator[TestClient]:
     with TestClient(create_api(app)) as test_client:
         yield test_client
+
+
+def backdate_members(app: App, space_id: int, days: int) -> None:
+    """The space's members joined ``days`` days ago: charts over past days (coverage of
+    working hours...) then have them whatever the hour the test runs at."""
+    with app.db.transaction() as tx:
+        tx.conn.execute(
+            space_members.update()
+            .where(space_members.c.space_id == space_id)
+            .values(joined_at=app.clock() - timedelta(days=days))
+        )

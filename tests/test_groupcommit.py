@@ -214,7 +214,8 @@ def test_postgresql_writers_hold_the_event_log_lock_from_their_first_round_trip(
     observer = sa.create_engine(app.db.engine.url)
     held = sa.text(
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-        "AND classid = 0 AND objid = :key AND objsubid = 1"
+        "AND classid = 0 AND objid = :key AND objsubid = 1 "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     )
     order: list[str] = []
     second_started = threading.Event()

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.conftest import FAST_HASHER, PASSWORD, Actor, Factory, make_settings
+from tests.conftest import FAST_HASHER, PASSWORD, Actor, Factory, backdate_members, make_settings
 
 from kith import web
 from kith.actions import (
@@ -630,6 +630,7 @@ def test_make_a_space_from_a_community_and_accept_the_invitation(
 
 def test_dashboards_draw_charts_with_data(client: TestClient, app: App, world: World) -> None:
     receipts.check_mark_seen(app, world.ana.viewer, [world.answer.id])
+    backdate_members(app, world.space_id, days=3)  # else coverage is 0 after 16:30 UTC
     as_person(client, world.ana)
     page = client.get(f"/spaces/{world.space_id}/dashboard")
     assert page.status_code == 200

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import PASSWORD, Actor, Factory
+from tests.conftest import PASSWORD, Actor, Factory, backdate_members
 from tests.live import serving
 from tests.test_web import build_analysed
 
@@ -414,6 +414,7 @@ def test_dashboards_draw_their_charts_with_data(
     browser: Browser, server: str, app: App, scene: Scene, console: Console
 ) -> None:
     receipts.check_mark_seen(app, scene.ana.viewer, [scene.answer_id])
+    backdate_members(app, scene.space_id, days=3)  # else coverage is 0 after 16:30 UTC
     context, page = signed_in(browser, server, scene.ana, console)
     page.goto(f"/spaces/{scene.space_id}/dashboard")
     for key in ("reach-curve", "first-answer", "coverage", "waits", "trend-questions", "trend-reach"):
